@@ -1,0 +1,66 @@
+"""The registries of pyskl.
+
+Each is a child of mmengine's root registry of the same kind, under the scope
+``pyskl``, so that mmengine's Runner finds our models, datasets, transforms,
+metrics and hooks from a config with ``default_scope='pyskl'``. ``locations``
+lets a build import the module that registers a type.
+
+Unlike mmengine's registries, looking up a name that is not registered raises
+a ``KeyError`` naming the registry and suggesting the closest registered names
+(a config typo is the most common reason for it).
+"""
+import difflib
+
+from mmengine.registry import DATASETS as MMENGINE_DATASETS
+from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
+from mmengine.registry import METRICS as MMENGINE_METRICS
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
+from mmengine.registry import Registry as MMEngineRegistry
+
+
+def registered_names(registry: MMEngineRegistry) -> list[str]:
+    """All names visible from ``registry``: its own and its ancestors'."""
+    registry.import_from_location()
+    names = []
+    while registry is not None:
+        names.extend(registry.module_dict)
+        registry = registry.parent
+    return sorted(set(names))
+
+
+def unknown_type_message(registry: MMEngineRegistry, key: str) -> str:
+    names = registered_names(registry)
+    close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
+    if not close:  # a wrong case or a missing prefix is still worth a hint
+        lowered = {name.lower(): name for name in names}
+        close = [lowered[n] for n in difflib.get_close_matches(key.lower(), list(lowered), n=3, cutoff=0.5)]
+    hint = f' Did you mean {" or ".join(repr(c) for c in close)}?' if close else ''
+    return f"'{key}' is not a registered type in the {registry.scope}::{registry.name} registry.{hint}"
+
+
+class Registry(MMEngineRegistry):
+    """An mmengine registry whose failed look-ups say what the user may have meant."""
+
+    def get(self, key):
+        obj = super().get(key)
+        if obj is None and isinstance(key, str) and '.' not in key:
+            raise KeyError(unknown_type_message(self, key))
+        return obj
+
+    def __contains__(self, key):
+        try:
+            return super().get(key) is not None
+        except KeyError:
+            return False
+
+
+MODELS = Registry('model', parent=MMENGINE_MODELS, scope='pyskl', locations=['pyskl.models'])
+DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, scope='pyskl', locations=['pyskl.datasets'])
+DATA_SAMPLERS = Registry(
+    'data sampler', parent=MMENGINE_DATA_SAMPLERS, scope='pyskl', locations=['pyskl.datasets'])
+TRANSFORMS = Registry(
+    'transform', parent=MMENGINE_TRANSFORMS, scope='pyskl', locations=['pyskl.datasets.transforms'])
+METRICS = Registry('metric', parent=MMENGINE_METRICS, scope='pyskl', locations=['pyskl.evaluation'])
+HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='pyskl', locations=['pyskl.engine'])
