@@ -1,0 +1,171 @@
+"""Checks that catch a bad annotation sample at load time, not mid-training.
+
+Two stages: :func:`check_structure` walks the loaded dicts once (types and
+presence of fields: what must hold before the arrays can be packed), and
+:func:`check_values` runs vectorised over the packed arrays (shapes, frame
+counts, labels, NaN/inf), so 100k samples take well under a second beyond the
+walk itself.
+"""
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from .packed_annotations import PackedAnnotations
+
+REQUIRED_FIELDS = ('frame_dir', 'label', 'total_frames', 'keypoint')
+_FINITE_CHUNK = 1 << 24  # elements per np.isfinite call: bounds the temporary mask
+
+
+@dataclass(frozen=True)
+class BadSample:
+    """One problem with one sample; ``index`` is its position in the checked sequence."""
+    index: int
+    frame_dir: Optional[str]
+    field: str
+    problem: str
+
+    def message(self, file: str) -> str:
+        who = repr(self.frame_dir) if self.frame_dir is not None else f'#{self.index} (it has no frame_dir)'
+        return f'{file}: sample {who} field {self.field!r}: {self.problem}'
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _array_problem(value, ndim: int, layout: str) -> Optional[str]:
+    if not isinstance(value, np.ndarray):
+        return f'expected a numpy array {layout}, got {type(value).__name__}'
+    if value.ndim != ndim:
+        return f'expected {ndim} dimensions {layout}, got shape {tuple(value.shape)}'
+    if value.dtype.kind not in 'fiu':
+        return f'expected a numeric array, got dtype {value.dtype}'
+    return None
+
+
+def check_structure(samples: list) -> list[BadSample]:
+    """The first structural problem of each sample (at most one per sample)."""
+    bad = []
+    has_score = any(isinstance(s, dict) and 'keypoint_score' in s for s in samples)
+    for i, sample in enumerate(samples):
+        if not isinstance(sample, dict):
+            bad.append(BadSample(i, None, 'annotations', f'expected a dict per sample, got {type(sample).__name__}'))
+            continue
+        frame_dir = sample.get('frame_dir')
+        name = frame_dir if isinstance(frame_dir, str) else None
+        problem = None
+        for field in REQUIRED_FIELDS:
+            if field not in sample:
+                problem = field, 'missing'
+                break
+        if problem is None and not isinstance(frame_dir, str):
+            problem = 'frame_dir', f'expected a str, got {type(frame_dir).__name__}'
+        if problem is None:
+            for field in ('label', 'total_frames'):
+                value = sample[field]
+                if not _is_int(value):
+                    problem = field, f'expected an int, got {type(value).__name__} {value!r:.40}'
+                    break
+        if problem is None:
+            msg = _array_problem(sample['keypoint'], 4, 'M x T x V x C')
+            if msg:
+                problem = 'keypoint', msg
+        if problem is None and has_score:
+            if 'keypoint_score' not in sample:
+                problem = 'keypoint_score', 'missing (other samples of the file have it)'
+            else:
+                msg = _array_problem(sample['keypoint_score'], 3, 'M x T x V')
+                if msg:
+                    problem = 'keypoint_score', msg
+        if problem is not None:
+            bad.append(BadSample(i, name, *problem))
+    return bad
+
+
+def _most_common(values: np.ndarray) -> int:
+    uniq, counts = np.unique(values, return_counts=True)
+    return int(uniq[np.argmax(counts)])
+
+
+def _nonfinite(ragged) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Samples with NaN/inf values: (sample ids, counts, first flat index of each)."""
+    found = []
+    data = ragged.data
+    for start in range(0, data.size, _FINITE_CHUNK):
+        chunk = data[start:start + _FINITE_CHUNK]
+        if not np.isfinite(chunk).all():
+            found.append(np.flatnonzero(~np.isfinite(chunk)) + start)
+    if not found:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    flat = np.concatenate(found)
+    owner = ragged.sample_of(flat)
+    ids, first, counts = np.unique(owner, return_index=True, return_counts=True)
+    return ids, counts, flat[first]
+
+
+def check_values(packed: PackedAnnotations, num_joints: Optional[int] = None,
+                 joints_source: str = '', num_classes: Optional[int] = None) -> list[BadSample]:
+    """Vectorised value checks over packed samples; at most one problem per sample.
+
+    Args:
+        num_joints: the joint count V every sample must have; where None, samples
+            must agree with the most common V of the file.
+        joints_source: where ``num_joints`` comes from, for the message
+            (e.g. "the graph layout 'nturgb+d' has 25").
+        num_classes: labels must lie in ``[0, num_classes)``; where None, only >= 0.
+    """
+    problems: dict[int, BadSample] = {}
+
+    def report(ids, field, describe):
+        for i in np.asarray(ids).tolist():
+            if i not in problems:
+                problems[i] = BadSample(i, str(packed.frame_dir[i]), field, describe(i))
+
+    shapes = packed.keypoint.shapes  # (N, 4): M, T, V, C
+    if len(shapes) == 0:
+        return []
+    M, T, V, C = shapes.T
+    shape_of = lambda i: tuple(int(x) for x in shapes[i])  # noqa: E731
+
+    report(np.flatnonzero(T == 0), 'keypoint', lambda i: f'no frames (shape {shape_of(i)})')
+    report(np.flatnonzero(M == 0), 'keypoint', lambda i: f'no persons (shape {shape_of(i)})')
+    if num_joints is not None:
+        source = joints_source or f'num_joints is {num_joints}'
+        report(np.flatnonzero(V != num_joints), 'keypoint', lambda i: f'{V[i]} joints, but {source}')
+    else:
+        common = _most_common(V)
+        report(np.flatnonzero(V != common), 'keypoint',
+               lambda i: f'{V[i]} joints, but most samples of the file have {common} '
+                         '(give num_joints or layout to say which is right)')
+    common_c = _most_common(C)
+    report(np.flatnonzero(C != common_c), 'keypoint',
+           lambda i: f'{C[i]} coordinates per joint, but most samples of the file have {common_c}')
+    tf = packed.total_frames
+    report(np.flatnonzero(tf != T), 'total_frames', lambda i: f'{tf[i]}, but keypoint has {T[i]} frames')
+    label = packed.label
+    report(np.flatnonzero(label < 0), 'label', lambda i: f'{label[i]} is negative')
+    if num_classes is not None:
+        report(np.flatnonzero(label >= num_classes), 'label',
+               lambda i: f'{label[i]} is outside [0, {num_classes}) (num_classes={num_classes})')
+    score = packed.keypoint_score
+    if score is not None:
+        mismatch = np.flatnonzero((score.shapes != shapes[:, :3]).any(axis=1))
+        report(mismatch, 'keypoint_score',
+               lambda i: f'shape {tuple(int(x) for x in score.shapes[i])} does not match keypoint {shape_of(i)[:3]}')
+
+    for field, ragged in (('keypoint', packed.keypoint), ('keypoint_score', score)):
+        if ragged is None:
+            continue
+        ids, counts, first = _nonfinite(ragged)
+        where = dict(zip(ids.tolist(), zip(counts.tolist(), first.tolist())))
+
+        def describe(i, ragged=ragged, where=where):
+            count, flat = where[i]
+            pos = np.unravel_index(flat - ragged.offsets[i], tuple(ragged.shapes[i]))
+            at = ', '.join(f'{n} {int(p)}' for n, p in zip(('person', 'frame', 'joint', 'coordinate'), pos))
+            return f'{count} NaN/inf value(s), the first at {at}'
+
+        report(ids, field, describe)
+    return sorted(problems.values(), key=lambda b: b.index)

@@ -1,0 +1,175 @@
+"""Skeleton annotations held in a few flat numpy arrays instead of a list of dicts.
+
+Why: a DataLoader worker is a ``fork`` of the main process. Every time a worker
+reads a Python object it writes that object's reference count, so the page
+holding it is copied into the worker (copy-on-write). A list of 100k dicts of
+small arrays is touched all over by random access, and after an epoch each
+worker holds its own copy of the whole annotation file: with 8 ranks x k
+workers that is 8k copies. A numpy array is one Python object whose data
+buffer is never written by reading it, so workers keep sharing its pages.
+
+Layout (N samples):
+
+- ``frame_dir``: one fixed-width numpy string array ``(N,)``;
+- ``label``, ``total_frames``: int64 ``(N,)``;
+- ``keypoint`` (and ``keypoint_score`` where the data has it): a
+  :class:`RaggedArrays`, i.e. every sample's array flattened and concatenated
+  into one buffer, with ``offsets (N + 1,)`` and ``shapes (N, ndim)``;
+- any other field (``img_shape``, ``original_shape``, ``box_score``, ...):
+  each sample's remaining fields pickled into one ``uint8`` buffer with
+  offsets, unpickled on access (they are small).
+
+The per-sample dict is rebuilt on access, with fresh copies of the arrays, so
+a transform that writes into its input cannot change the store.
+"""
+import pickle
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+#: fields held in their own arrays; everything else goes to the pickled "extras".
+CORE_FIELDS = ('frame_dir', 'label', 'total_frames', 'keypoint', 'keypoint_score')
+
+
+class RaggedArrays:
+    """N arrays of one dtype and one ndim but different shapes, in one flat buffer."""
+
+    def __init__(self, data: np.ndarray, offsets: np.ndarray, shapes: np.ndarray):
+        self.data = data  # (sum of sizes,)
+        self.offsets = offsets  # (N + 1,) int64
+        self.shapes = shapes  # (N, ndim) int64
+
+    @classmethod
+    def pack(cls, arrays: Sequence[np.ndarray], dtype: np.dtype, ndim: int,
+             release: Optional[callable] = None) -> 'RaggedArrays':
+        """Copy ``arrays`` into one buffer. ``release(i)`` is called after array ``i`` is
+        copied, so a caller can drop its reference and keep peak memory near one copy."""
+        shapes = np.zeros((len(arrays), ndim), dtype=np.int64)
+        for i, arr in enumerate(arrays):
+            shapes[i] = arr.shape
+        sizes = shapes.prod(axis=1) if ndim else np.ones(len(arrays), np.int64)
+        offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        data = np.empty(int(offsets[-1]), dtype=dtype)
+        for i in range(len(arrays)):
+            data[offsets[i]:offsets[i + 1]] = np.ravel(arrays[i])
+            if release is not None:
+                release(i)
+        return cls(data, offsets, shapes)
+
+    def __len__(self) -> int:
+        return len(self.shapes)
+
+    def view(self, i: int) -> np.ndarray:
+        """Sample ``i``'s array, sharing memory with the store (do not write to it)."""
+        return self.data[self.offsets[i]:self.offsets[i + 1]].reshape(self.shapes[i])
+
+    def get(self, i: int) -> np.ndarray:
+        """Sample ``i``'s array as a fresh copy."""
+        return self.view(i).copy()
+
+    def sample_of(self, flat_index: np.ndarray) -> np.ndarray:
+        """Which sample each position of the flat buffer belongs to."""
+        return np.searchsorted(self.offsets, flat_index, side='right') - 1
+
+
+class PickledRecords:
+    """N small Python objects, each pickled, in one ``uint8`` buffer."""
+
+    def __init__(self, objects: Sequence[Any]):
+        blobs = [pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL) for obj in objects]
+        self.offsets = np.zeros(len(blobs) + 1, dtype=np.int64)
+        np.cumsum([len(b) for b in blobs], out=self.offsets[1:])
+        self.data = np.frombuffer(b''.join(blobs), dtype=np.uint8).copy()
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def get(self, i: int) -> Any:
+        # The bytes were written by this class from data that load_pickle already vetted.
+        return pickle.loads(memoryview(self.data[self.offsets[i]:self.offsets[i + 1]]))
+
+
+class PackedAnnotations:
+    """The annotations of one file (well-formed samples only), packed for sharing.
+
+    Build with :meth:`pack` from samples that passed
+    :func:`pyskl.datasets.annotation_checks.check_structure` (every sample a
+    dict with ``frame_dir``, an int ``label`` and ``total_frames``, and a 4-D
+    numeric ``keypoint``).
+    """
+
+    def __init__(self, frame_dir: np.ndarray, label: np.ndarray, total_frames: np.ndarray,
+                 keypoint: RaggedArrays, keypoint_score: Optional[RaggedArrays],
+                 extras: Optional[PickledRecords]):
+        self.frame_dir = frame_dir
+        self.label = label
+        self.total_frames = total_frames
+        self.keypoint = keypoint
+        self.keypoint_score = keypoint_score
+        self.extras = extras
+
+    @classmethod
+    def pack(cls, samples: list[dict]) -> 'PackedAnnotations':
+        """Pack ``samples``; their arrays are removed from the dicts as they are copied,
+        so the loaded file and the packed copy are not both held in full."""
+        n = len(samples)
+        frame_dir = np.array([s['frame_dir'] for s in samples], dtype=str) if n else np.zeros(0, dtype='<U1')
+        label = np.array([int(s['label']) for s in samples], dtype=np.int64)
+        total_frames = np.array([int(s['total_frames']) for s in samples], dtype=np.int64)
+
+        dtype = _float_dtype([s['keypoint'].dtype for s in samples])
+        keypoints = [s['keypoint'] for s in samples]
+
+        def drop_keypoint(i):
+            keypoints[i] = None
+            samples[i].pop('keypoint', None)
+
+        keypoint = RaggedArrays.pack(keypoints, dtype, 4, release=drop_keypoint)
+
+        keypoint_score = None
+        if n and all('keypoint_score' in s for s in samples):
+            scores = [np.asarray(s['keypoint_score']) for s in samples]
+
+            def drop_score(i):
+                scores[i] = None
+                samples[i].pop('keypoint_score', None)
+
+            keypoint_score = RaggedArrays.pack(
+                scores, _float_dtype([s.dtype for s in scores]), scores[0].ndim, release=drop_score)
+
+        rest = [{k: v for k, v in s.items() if k not in CORE_FIELDS} for s in samples]
+        extras = PickledRecords(rest) if any(rest) else None
+        return cls(frame_dir, label, total_frames, keypoint, keypoint_score, extras)
+
+    def __len__(self) -> int:
+        return len(self.label)
+
+    @property
+    def nbytes(self) -> int:
+        arrays = [self.frame_dir, self.label, self.total_frames, self.keypoint.data, self.keypoint.offsets,
+                  self.keypoint.shapes]
+        if self.keypoint_score is not None:
+            arrays += [self.keypoint_score.data, self.keypoint_score.offsets, self.keypoint_score.shapes]
+        if self.extras is not None:
+            arrays += [self.extras.data, self.extras.offsets]
+        return sum(a.nbytes for a in arrays)
+
+    def get(self, i: int) -> dict:
+        """Sample ``i`` as the dict the annotation file held (arrays are fresh copies)."""
+        info = self.extras.get(i) if self.extras is not None else {}
+        info['frame_dir'] = str(self.frame_dir[i])
+        info['label'] = int(self.label[i])
+        info['total_frames'] = int(self.total_frames[i])
+        info['keypoint'] = self.keypoint.get(i)
+        if self.keypoint_score is not None:
+            info['keypoint_score'] = self.keypoint_score.get(i)
+        return info
+
+
+def _float_dtype(dtypes: Sequence[np.dtype]) -> np.dtype:
+    """The common dtype of the samples' arrays; float16/float32 storage is kept as it is."""
+    if not dtypes:
+        return np.dtype(np.float32)
+    dtype = np.result_type(*set(dtypes))
+    return dtype if np.issubdtype(dtype, np.floating) else np.dtype(np.float32)
