@@ -1,0 +1,189 @@
+"""Training-time augmentation of skeleton coordinates: rotation, scaling, noise.
+
+Each transform draws from a generator of its own (``seed`` argument), never
+from numpy's global random state. Joints that are all zero (absent) stay zero.
+"""
+from typing import Optional, Sequence, Union
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from pyskl.registry import TRANSFORMS
+from .base import LocalRandomMixin, check_seed, float_dtype, format_repr, get_skeleton, sample_name
+
+AXES = ('x', 'y', 'z')
+
+
+def rotation_xyz(angles: Sequence[float]) -> np.ndarray:
+    """``Rz @ Ry @ Rx`` for the angles (radians) about x, y and z."""
+    (cx, cy, cz), (sx, sy, sz) = np.cos(angles), np.sin(angles)
+    rx = np.array([[1, 0, 0], [0, cx, sx], [0, -sx, cx]])
+    ry = np.array([[cy, 0, -sy], [0, 1, 0], [sy, 0, cy]])
+    rz = np.array([[cz, sz, 0], [-sz, cz, 0], [0, 0, 1]])
+    return rz @ ry @ rx
+
+
+def rotation_2d(angle: float) -> np.ndarray:
+    c, s = np.cos(angle), np.sin(angle)
+    return np.array([[c, -s], [s, c]])
+
+
+def _per_axis(value, n: int, name: str, transform: str) -> np.ndarray:
+    """A number for every axis, from one number or a sequence of ``n``."""
+    values = np.atleast_1d(np.asarray(value, dtype=np.float64))
+    if values.ndim != 1 or len(values) not in (1, n) or (values < 0).any():
+        raise ValueError(f'{transform}: {name} must be a non-negative number or {n} of them, got {value!r}')
+    return np.broadcast_to(values, (n, )).copy()
+
+
+@TRANSFORMS.register_module()
+class RandomRot(LocalRandomMixin, BaseTransform):
+    """Rotate the whole sequence by random angles, uniform in ``[-theta, theta]`` radians.
+
+    3D (C == 3): one angle about each axis in ``axes`` (0 about the others),
+    points ``p -> Rz @ Ry @ Rx @ p``. 2D (C == 2): one angle in the image plane.
+
+    Required Keys:
+        - keypoint (M x T x V x C, C in {2, 3})
+
+    Modified Keys:
+        - keypoint (same dtype)
+
+    Args:
+        theta: the largest angle in radians; one number, or one per axis in ``axes``.
+        axes: the axes rotated about in 3D (NW-UCLA recipes turn about ('x', 'y')).
+        seed: seed of this transform's generator (None: OS entropy).
+    """
+
+    def __init__(self, theta: Union[float, Sequence[float]] = 0.3, axes: Sequence[str] = AXES,
+                 seed: Optional[int] = None):
+        axes = (axes, ) if isinstance(axes, str) else tuple(axes)
+        if not axes or any(a not in AXES for a in axes) or len(set(axes)) != len(axes):
+            raise ValueError(f'RandomRot: axes must be distinct names among {AXES}, got {axes!r}')
+        self.axes = axes
+        self.theta = theta
+        self._theta = _per_axis(theta, len(axes), 'theta', 'RandomRot')
+        self.seed = check_seed(seed)
+
+    def transform(self, results: dict) -> dict:
+        skeleton = get_skeleton(results, transform='RandomRot')
+        C = skeleton.shape[-1]
+        if C not in (2, 3):
+            raise ValueError(f'RandomRot: {sample_name(results)}: keypoint must have 2 or 3 coordinates, '
+                             f'got shape {skeleton.shape}')
+        drawn = self.rng.uniform(-self._theta, self._theta)
+        if C == 3:
+            angles = np.zeros(3)
+            for axis, angle in zip(self.axes, drawn):
+                angles[AXES.index(axis)] = angle
+            rot = rotation_xyz(angles)
+        else:
+            rot = rotation_2d(drawn[0])
+        dtype = float_dtype(skeleton)
+        results['keypoint'] = (skeleton @ rot.T).astype(dtype)  # every point p -> R p
+        return results
+
+    def __repr__(self) -> str:
+        return format_repr(self, theta=self.theta, axes=self.axes, seed=self.seed)
+
+
+@TRANSFORMS.register_module()
+class RandomScale(LocalRandomMixin, BaseTransform):
+    """Multiply each coordinate axis by ``1 + u``, ``u`` uniform in ``[-scale, scale]``.
+
+    Required Keys:
+        - keypoint (M x T x V x C)
+
+    Modified Keys:
+        - keypoint (same dtype)
+
+    Args:
+        scale: one number for every axis, or one per axis (length C).
+        isotropic: draw one factor for all axes (uniform scaling, as NW-UCLA
+            recipes do with ``scale=0.5`` for factors in [0.5, 1.5]).
+        seed: seed of this transform's generator (None: OS entropy).
+    """
+
+    def __init__(self, scale: Union[float, Sequence[float]] = 0.2, isotropic: bool = False,
+                 seed: Optional[int] = None):
+        _per_axis(scale, len(np.atleast_1d(scale)), 'scale', 'RandomScale')
+        if isotropic and len(np.atleast_1d(scale)) != 1:
+            raise ValueError(f'RandomScale: isotropic scaling takes one scale, got {scale!r}')
+        self.scale = scale
+        self.isotropic = bool(isotropic)
+        self.seed = check_seed(seed)
+
+    def transform(self, results: dict) -> dict:
+        skeleton = get_skeleton(results, transform='RandomScale')
+        C = skeleton.shape[-1]
+        if len(np.atleast_1d(self.scale)) not in (1, C):
+            raise ValueError(f'RandomScale: {sample_name(results)}: scale {self.scale!r} does not match '
+                             f'the {C} coordinates of keypoint')
+        scale = _per_axis(self.scale, C, 'scale', 'RandomScale')
+        if self.isotropic:
+            factor = 1 + self.rng.uniform(-1, 1) * scale
+        else:
+            factor = 1 + self.rng.uniform(-1, 1, size=C) * scale
+        results['keypoint'] = (skeleton * factor).astype(float_dtype(skeleton))
+        return results
+
+    def __repr__(self) -> str:
+        return format_repr(self, scale=self.scale, isotropic=self.isotropic, seed=self.seed)
+
+
+@TRANSFORMS.register_module()
+class RandomGaussianNoise(LocalRandomMixin, BaseTransform):
+    """Jitter every joint by a random offset of Gaussian length.
+
+    Each joint moves in a random direction by ``N(0, sigma) * size``, where
+    ``size`` is the diagonal of the skeleton's bounding box in that frame
+    (``base='frame'``) or over the whole sequence (``base='video'``). With
+    ``shared`` (video base only) every frame gets the same offsets, a rigid
+    deformation of the body. Absent joints and empty frames stay zero.
+
+    Required Keys:
+        - keypoint (M x T x V x C)
+
+    Modified Keys:
+        - keypoint (same dtype)
+    """
+
+    def __init__(self, sigma: float = 0.01, base: str = 'frame', shared: bool = False,
+                 seed: Optional[int] = None):
+        if not isinstance(sigma, (int, float)) or sigma < 0:
+            raise ValueError(f'RandomGaussianNoise: sigma must be a non-negative number, got {sigma!r}')
+        if base not in ('frame', 'video'):
+            raise ValueError(f"RandomGaussianNoise: base must be 'frame' or 'video', got {base!r}")
+        if shared and base == 'frame':
+            raise ValueError("RandomGaussianNoise: shared noise needs base='video' (one size for all frames)")
+        self.sigma = float(sigma)
+        self.base = base
+        self.shared = bool(shared)
+        self.seed = check_seed(seed)
+
+    def transform(self, results: dict) -> dict:
+        skeleton = get_skeleton(results, transform='RandomGaussianNoise')
+        M, T, V, C = skeleton.shape
+        present = (skeleton != 0).any(axis=-1)  # M x T x V
+        frame_ok = present.any(axis=-1)  # M x T
+        if not frame_ok.any():
+            return results
+        big = np.finfo(np.float64).max
+        lo = np.where(present[..., None], skeleton, big).min(axis=2)  # M x T x C (over present joints)
+        hi = np.where(present[..., None], skeleton, -big).max(axis=2)
+        if self.base == 'frame':
+            size = np.where(frame_ok, np.linalg.norm(hi - lo, axis=-1), 0)  # M x T
+        else:
+            size = np.linalg.norm(hi[frame_ok].max(axis=0) - lo[frame_ok].min(axis=0))
+            size = np.full((M, T), size)
+        rng = self.rng
+        shape = (1, 1, V) if self.shared else (M, T, V)
+        length = rng.standard_normal(shape) * self.sigma
+        direction = rng.standard_normal(shape + (C, ))
+        direction /= np.maximum(np.linalg.norm(direction, axis=-1, keepdims=True), 1e-12)
+        noise = length[..., None] * direction * size[..., None, None] * present[..., None]
+        results['keypoint'] = (skeleton + noise).astype(float_dtype(skeleton))
+        return results
+
+    def __repr__(self) -> str:
+        return format_repr(self, sigma=self.sigma, base=self.base, shared=self.shared, seed=self.seed)

@@ -1,0 +1,296 @@
+"""Temporal sampling: which frames of a sequence make a clip, and taking them.
+
+``UniformSampleFrames`` splits the sequence into ``clip_len`` equal segments
+and takes one frame from each (PYSKL's uniform sampling). In test mode the
+choice is random but seeded afresh for every sample (seed 255), so a sample
+always gives the same clips and numpy's global random state is untouched.
+"""
+from typing import Optional, Sequence, Union
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from pyskl.registry import TRANSFORMS
+from .base import LocalRandomMixin, check_seed, format_repr, get_skeleton, sample_name
+
+
+def _uniform_indices(num_frames: int, clip_len: int, rng, legacy: bool) -> np.ndarray:
+    """``clip_len`` sorted frame indices spread uniformly over ``num_frames >= clip_len`` frames.
+
+    ``rng`` is a ``np.random.RandomState`` where ``legacy`` (test mode, to
+    reproduce the original's draws), a ``np.random.Generator`` otherwise.
+    """
+    if num_frames < 2 * clip_len:
+        # Take every frame once, then skip (num_frames - clip_len) of the clip_len + 1
+        # gaps between them: each skipped gap shifts the later indices by one.
+        basic = np.arange(clip_len)
+        skip = rng.choice(clip_len + 1, num_frames - clip_len, replace=False)
+        offset = np.zeros(clip_len + 1, dtype=np.int64)
+        offset[skip] = 1
+        return basic + np.cumsum(offset)[:-1]
+    # One random frame from each of clip_len segments [bids[k], bids[k + 1]).
+    bids = np.array([k * num_frames // clip_len for k in range(clip_len + 1)])
+    bsize = np.diff(bids)
+    offset = rng.randint(bsize) if legacy else rng.integers(bsize)
+    return bids[:clip_len] + offset
+
+
+@TRANSFORMS.register_module()
+class UniformSampleFrames(LocalRandomMixin, BaseTransform):
+    """Sample ``num_clips`` clips of ``clip_len`` frames each, uniformly over the sequence.
+
+    A sequence shorter than ``clip_len`` is looped. In training mode each clip
+    is first restricted to a random window of ``ratio * total_frames``
+    consecutive frames, ``ratio`` uniform in ``p_interval``.
+
+    Required Keys:
+        - total_frames (or keypoint, whose T is used)
+        - test_mode (optional, default False)
+        - start_index (optional, default 0)
+
+    Added Keys:
+        - frame_inds: ``num_clips * clip_len`` ints, clip after clip
+        - clip_len, frame_interval (None), num_clips
+
+    Args:
+        clip_len: frames per clip.
+        num_clips: clips per sample.
+        p_interval: training only: the fraction of the sequence a clip is drawn
+            from, a range ``(low, high)`` or a number ``p`` meaning ``(p, 1)``.
+        seed: the test-mode seed, applied afresh to every sample.
+        seed_train: seed of the training-mode generator (None: OS entropy).
+    """
+
+    def __init__(self, clip_len: int, num_clips: int = 1, p_interval: Union[float, Sequence[float]] = 1,
+                 seed: int = 255, seed_train: Optional[int] = None):
+        if isinstance(clip_len, bool) or not isinstance(clip_len, (int, np.integer)) or clip_len < 1:
+            raise ValueError(f'{type(self).__name__}: clip_len must be a positive integer, got {clip_len!r}')
+        if isinstance(num_clips, bool) or not isinstance(num_clips, (int, np.integer)) or num_clips < 1:
+            raise ValueError(f'{type(self).__name__}: num_clips must be a positive integer, got {num_clips!r}')
+        if isinstance(p_interval, (int, float)):
+            p_interval = (float(p_interval), 1.0)
+        p_interval = tuple(float(p) for p in p_interval)
+        if len(p_interval) != 2 or not 0 < p_interval[0] <= p_interval[1] <= 1:
+            raise ValueError(f'{type(self).__name__}: p_interval must be p or (low, high) with '
+                             f'0 < low <= high <= 1, got {p_interval!r}')
+        self.clip_len = int(clip_len)
+        self.num_clips = int(num_clips)
+        self.p_interval = p_interval
+        self.test_seed = check_seed(seed, 'seed')
+        self.seed = check_seed(seed_train, 'seed_train')
+
+    def _test_indices(self, num_frames: int) -> np.ndarray:
+        rng = np.random.RandomState(self.test_seed)  # the original's per-sample np.random.seed(255)
+        L = self.clip_len
+        clips = []
+        for i in range(self.num_clips):
+            if num_frames < L:
+                start = i if num_frames < self.num_clips else i * num_frames // self.num_clips
+                clips.append(np.arange(start, start + L))
+            else:
+                clips.append(_uniform_indices(num_frames, L, rng, legacy=True))
+        return np.concatenate(clips)
+
+    def _random_indices(self, num_frames: int, rng, wrap_in_window: bool = False) -> np.ndarray:
+        """Training-mode indices (before the final ``mod total_frames``).
+
+        ``rng``: this transform's ``np.random.Generator``, or a legacy
+        ``np.random.RandomState`` (UniformSampleDecode's test mode, which
+        draws the original's numbers). ``wrap_in_window``: loop a window shorter
+        than ``clip_len`` within the window (UniformSampleDecode) rather than
+        over the whole sequence.
+        """
+        legacy = isinstance(rng, np.random.RandomState)
+        rand = rng.rand if legacy else rng.random
+        randint = rng.randint if legacy else rng.integers
+        L = self.clip_len
+        low, high = self.p_interval
+        clips = []
+        for _ in range(self.num_clips):
+            ratio = rand() * (high - low) + low
+            window = max(1, int(ratio * num_frames))
+            off = randint(num_frames - window + 1)
+            if window < L:
+                inds = np.arange(L) + randint(0, window)
+                if wrap_in_window:
+                    inds %= window
+            else:
+                inds = _uniform_indices(window, L, rng, legacy=legacy)
+            clips.append(inds + off)
+        return np.concatenate(clips)
+
+    def _indices(self, num_frames: int, test_mode: bool) -> np.ndarray:
+        if test_mode:
+            return self._test_indices(num_frames)
+        return self._random_indices(num_frames, self.rng)
+
+    def _num_frames(self, results: dict) -> int:
+        num_frames = results.get('total_frames')
+        if num_frames is None:
+            num_frames = get_skeleton(results, transform=type(self).__name__).shape[1]
+        if isinstance(num_frames, bool) or not isinstance(num_frames, (int, np.integer)) or num_frames < 1:
+            raise ValueError(f'{type(self).__name__}: {sample_name(results)} has total_frames={num_frames!r}; '
+                             'a sequence needs at least one frame')
+        return int(num_frames)
+
+    def _set_keys(self, results: dict, inds: np.ndarray) -> None:
+        results['frame_inds'] = inds.astype(np.int64)
+        results['clip_len'] = self.clip_len
+        results['frame_interval'] = None
+        results['num_clips'] = self.num_clips
+
+    def transform(self, results: dict) -> dict:
+        num_frames = self._num_frames(results)
+        inds = self._indices(num_frames, bool(results.get('test_mode', False)))
+        self._set_keys(results, np.mod(inds, num_frames) + results.get('start_index', 0))
+        return results
+
+    def __repr__(self) -> str:
+        return format_repr(self, clip_len=self.clip_len, num_clips=self.num_clips, p_interval=self.p_interval,
+                           seed=self.test_seed, seed_train=self.seed)
+
+
+@TRANSFORMS.register_module()
+class UniformSample(UniformSampleFrames):
+    """Another name for :class:`UniformSampleFrames` (the original registers both)."""
+
+
+def decode(results: dict, transform: str) -> dict:
+    """Take ``frame_inds`` (+ ``offset``) of ``keypoint`` and ``keypoint_score`` as float32."""
+    if 'frame_inds' not in results:
+        results['frame_inds'] = np.arange(results['total_frames'])
+    frame_inds = np.asarray(results['frame_inds'])
+    if frame_inds.ndim != 1:
+        frame_inds = np.squeeze(frame_inds)
+        results['frame_inds'] = frame_inds
+    frame_inds = frame_inds + results.get('offset', 0)
+    for key in ('keypoint', 'keypoint_score'):
+        if key not in results:
+            continue
+        data = np.asarray(results[key])
+        if data.ndim < 2:
+            raise ValueError(f'{transform}: {sample_name(results)}: field {key!r} must be M x T x ..., '
+                             f'got shape {data.shape}')
+        T = data.shape[1]
+        if frame_inds.size and (frame_inds.min() < 0 or frame_inds.max() >= T):
+            raise ValueError(f'{transform}: {sample_name(results)}: frame indices '
+                             f'[{frame_inds.min()}, {frame_inds.max()}] are outside field {key!r} '
+                             f'with {T} frames')
+        # M x T x ... -> M x len(frame_inds) x ...
+        results[key] = data[:, frame_inds].astype(np.float32)
+    return results
+
+
+@TRANSFORMS.register_module()
+class PoseDecode(BaseTransform):
+    """Take the sampled frames of the skeleton.
+
+    Required Keys:
+        - keypoint (M x T x V x C) and/or keypoint_score (M x T x V)
+        - frame_inds (optional: all ``total_frames`` frames), offset (optional)
+
+    Modified Keys:
+        - keypoint, keypoint_score: only the frames ``frame_inds``, float32
+    """
+
+    def transform(self, results: dict) -> dict:
+        return decode(results, type(self).__name__)
+
+    def __repr__(self) -> str:
+        return format_repr(self)
+
+
+@TRANSFORMS.register_module()
+class UniformSampleDecode(UniformSampleFrames):
+    """Sample clips as :class:`UniformSampleFrames` and take their frames in one step.
+
+    Same arguments. It differs from ``UniformSampleFrames`` + ``PoseDecode``
+    as the original does, which its checkpoints were evaluated with:
+
+    - test mode draws exactly as training mode (``p_interval`` included), from
+      a generator seeded with ``seed`` afresh for every sample;
+    - a window shorter than ``clip_len`` loops within the window;
+    - ``keypoint_score`` becomes the last channel of ``keypoint``;
+      ``start_index`` is not used.
+
+    Required Keys:
+        - keypoint (M x T x V x C), keypoint_score (optional, M x T x V)
+        - total_frames (optional; must equal T where given), test_mode (optional)
+
+    Added Keys:
+        - frame_inds, clip_len, frame_interval (None), num_clips
+
+    Modified Keys:
+        - keypoint: M x (num_clips * clip_len) x V x C(+1 with a score), float32
+
+    Removed Keys:
+        - keypoint_score
+    """
+
+    def _indices(self, num_frames: int, test_mode: bool) -> np.ndarray:
+        rng = np.random.RandomState(self.test_seed) if test_mode else self.rng
+        return self._random_indices(num_frames, rng, wrap_in_window=True)
+
+    def transform(self, results: dict) -> dict:
+        name = type(self).__name__
+        keypoint = get_skeleton(results, transform=name)
+        num_frames = keypoint.shape[1]
+        if results.get('total_frames', num_frames) != num_frames:
+            raise ValueError(f'{name}: {sample_name(results)}: total_frames={results["total_frames"]} but '
+                             f'keypoint has {num_frames} frames')
+        if num_frames < 1:
+            raise ValueError(f'{name}: {sample_name(results)}: keypoint has no frames (shape {keypoint.shape})')
+        if 'keypoint_score' in results:
+            score = np.asarray(results.pop('keypoint_score'))
+            if score.shape != keypoint.shape[:-1]:
+                raise ValueError(f'{name}: {sample_name(results)}: keypoint_score {score.shape} does not '
+                                 f'match keypoint {keypoint.shape}')
+            # M x T x V x C (+ M x T x V) -> M x T x V x (C + 1)
+            keypoint = np.concatenate([keypoint, score[..., None].astype(keypoint.dtype)], axis=-1)
+        inds = self._indices(num_frames, bool(results.get('test_mode', False)))
+        self._set_keys(results, inds)
+        # M x T x V x C -> M x (num_clips * clip_len) x V x C
+        results['keypoint'] = keypoint[:, inds].astype(np.float32)
+        return results
+
+
+@TRANSFORMS.register_module()
+class PadTo(BaseTransform):
+    """Pad a sequence to ``length`` frames by looping it (``mode='loop'``) or with
+    zero frames (``mode='zero'``).
+
+    Required Keys:
+        - keypoint (M x T x V x C), keypoint_score (optional), total_frames
+
+    Modified Keys:
+        - keypoint, keypoint_score: ``length`` frames
+        - total_frames: ``length``
+    """
+
+    def __init__(self, length: int, mode: str = 'loop'):
+        if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
+            raise ValueError(f'PadTo: length must be a positive integer, got {length!r}')
+        if mode not in ('loop', 'zero'):
+            raise ValueError(f"PadTo: mode must be 'loop' or 'zero', got {mode!r}")
+        self.length = int(length)
+        self.mode = mode
+
+    def transform(self, results: dict) -> dict:
+        keypoint = get_skeleton(results, transform='PadTo')
+        total = int(results.get('total_frames', keypoint.shape[1]))
+        if total < 1 or total > self.length:
+            raise ValueError(f'PadTo: {sample_name(results)} has total_frames={total}; '
+                             f'it must be between 1 and length={self.length}')
+        inds = np.arange(self.length) % total
+        for key in ('keypoint', 'keypoint_score'):
+            if key not in results:
+                continue
+            data = np.asarray(results[key])[:, inds].copy()
+            if self.mode == 'zero':
+                data[:, total:] = 0
+            results[key] = data
+        results['total_frames'] = self.length
+        return results
+
+    def __repr__(self) -> str:
+        return format_repr(self, length=self.length, mode=self.mode)
