@@ -9,12 +9,15 @@ loss, learning rate, validation top-1) and ``training_curves.csv`` (one row per
 epoch) into ``runner.work_dir``, on the main process only.
 
 The history is stored in each checkpoint (plain lists under
-``checkpoint['training_curves']``) so a resumed run draws the whole run; a
-checkpoint loaded with ``load_from`` to start a new run is ignored (the
-history is cut at the iteration training starts from).
+``checkpoint['training_curves']``) and in ``training_curves.json`` beside the
+PNG, so a resumed run draws the whole run (the JSON also holds the validation
+that ran after the checkpoint was saved). On a resume, both are merged and cut
+at the iteration training restarts from; a checkpoint loaded with
+``load_from`` to start a new run (iteration 0) contributes nothing.
 """
 import csv
 import io
+import json
 import os
 from pathlib import Path
 from typing import Optional
@@ -62,16 +65,29 @@ class TrainingCurvesHook(Hook):
     # --- recording ---------------------------------------------------------------------------
     def before_train(self, runner) -> None:
         self.iters_per_epoch = len(runner.train_dataloader)
-        # Keep only what happened before the iteration we start from: all of it when
+        # Keep only what happened up to the iteration we start from: all of it when
         # resuming, none of it when a checkpoint was loaded to start a new run.
         start = runner.iter
-        keep = [i for i, it in enumerate(self.iters) if it <= start]
-        self.iters = [self.iters[i] for i in keep]
-        self.losses = [self.losses[i] for i in keep]
-        self.lrs = [self.lrs[i] for i in keep]
-        keep = [i for i, it in enumerate(self.val_iters) if it <= start]
-        self.val_iters = [self.val_iters[i] for i in keep]
-        self.val_values = [self.val_values[i] for i in keep]
+        states = [self.state_dict()]
+        if start > 0:
+            side_file = self._path(runner).with_suffix('.json')
+            try:
+                states.append(json.loads(side_file.read_text(encoding='utf-8')))
+            except (OSError, ValueError):
+                pass  # no (readable) history beside the checkpoints: the checkpoint's is enough
+        train, val = {}, {}
+        for state in states:
+            for it, loss, lr in zip(state.get('iters', []), state.get('losses', []), state.get('lrs', [])):
+                if int(it) <= start:
+                    train[int(it)] = (float(loss), float(lr))
+            for it, value in zip(state.get('val_iters', []), state.get('val_values', [])):
+                if int(it) <= start:
+                    val[int(it)] = float(value)
+        self.iters = sorted(train)
+        self.losses = [train[it][0] for it in self.iters]
+        self.lrs = [train[it][1] for it in self.iters]
+        self.val_iters = sorted(val)
+        self.val_values = [val[it] for it in self.val_iters]
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         hub = runner.message_hub
@@ -97,9 +113,12 @@ class TrainingCurvesHook(Hook):
         self.write(runner)
 
     # --- checkpoints -------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return dict(iters=list(self.iters), losses=list(self.losses), lrs=list(self.lrs),
+                    val_iters=list(self.val_iters), val_values=list(self.val_values))
+
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint[CHECKPOINT_KEY] = dict(iters=list(self.iters), losses=list(self.losses), lrs=list(self.lrs),
-                                          val_iters=list(self.val_iters), val_values=list(self.val_values))
+        checkpoint[CHECKPOINT_KEY] = self.state_dict()
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state = checkpoint.get(CHECKPOINT_KEY)
@@ -117,7 +136,7 @@ class TrainingCurvesHook(Hook):
         return path if path.is_absolute() else Path(runner.work_dir) / path
 
     def write(self, runner) -> Optional[Path]:
-        """Draw the PNG and the per-epoch CSV (main process only)."""
+        """Draw the PNG, the per-epoch CSV and the JSON history (main process only)."""
         if not is_main_process() or not self.iters_per_epoch:
             return None
         per_epoch = float(self.iters_per_epoch)
@@ -127,6 +146,7 @@ class TrainingCurvesHook(Hook):
         plot_training_curves(path, steps, self.losses, self.lrs, val_epochs, self.val_values, val_name=self.metric,
                              title=Path(runner.work_dir).name)
         self._write_csv(path.with_suffix('.csv'), steps, val_epochs)
+        _atomic_write_text(path.with_suffix('.json'), json.dumps(self.state_dict()))
         print_log(f'Training curves written to {path}', logger='current')
         return path
 
@@ -142,6 +162,10 @@ class TrainingCurvesHook(Hook):
             mask = epoch_of == epoch
             writer.writerow([int(epoch), f'{losses[mask].mean():.6g}', f'{lrs[mask][-1]:.6g}',
                              '' if int(epoch) not in val else f'{val[int(epoch)]:.6g}'])
-        tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-        tmp.write_text(buf.getvalue(), encoding='utf-8')
-        os.replace(tmp, path)
+        _atomic_write_text(path, buf.getvalue())
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
+    tmp.write_text(text, encoding='utf-8')
+    os.replace(tmp, path)

@@ -8,10 +8,12 @@ PYSKL printed them:
     mean_class_accuracy  mean of the per-class recalls
 
 The original config's ``evaluation = dict(metrics=['top_k_accuracy',
-'mean_class_accuracy'])`` maps onto ``AccMetric(metrics=['top_k_accuracy',
-'mean_class_accuracy'])``. The standalone metrics ``TopKAccuracy`` (alias
-``top_k_accuracy``) and ``MeanClassAccuracy`` (alias ``mean_class_accuracy``)
-give the same keys. ``ConfusionMatrix`` writes ``confusion_matrix.png`` and
+'mean_class_accuracy'])`` maps onto ``AccMetric(metric_list=['top_k_accuracy',
+'mean_class_accuracy'])``. (Not ``metrics=``: mmengine's Runner takes any
+evaluator dict holding a ``metrics`` key for an ``Evaluator`` config, so
+``val_evaluator=dict(type='AccMetric', metrics=...)`` would fail to build.)
+The standalone metrics ``TopKAccuracy`` (alias ``top_k_accuracy``) and
+``MeanClassAccuracy`` (alias ``mean_class_accuracy``) give the same keys. ``ConfusionMatrix`` writes ``confusion_matrix.png`` and
 ``confusion_matrix.csv`` into its ``out_dir`` (the engine sets the work dir);
 ``DumpScores`` writes the ``--out`` result file: a list with one float32 score
 array per test sample, in dataset order (the original's layout).
@@ -136,19 +138,19 @@ class AccMetric(_ScoreMetric):
     """The original config's ``evaluation.metrics`` list as one metric.
 
     Args:
-        metrics: any of ``'top_k_accuracy'`` and ``'mean_class_accuracy'``.
+        metric_list: any of ``'top_k_accuracy'`` and ``'mean_class_accuracy'`` (the
+            original's ``evaluation.metrics``; see the module docstring for the name).
         metric_options: per-metric options, as the original:
             ``dict(top_k_accuracy=dict(topk=(1, 5)))``.
     """
 
     default_prefix = ''  # keys as the original printed them, no 'acc/' prefix
 
-    def __init__(self, metrics: Union[str, Sequence[str]] = ('top_k_accuracy', ),
+    def __init__(self, metric_list: Union[str, Sequence[str]] = ('top_k_accuracy', ),
                  metric_options: Optional[dict] = None, collect_device: str = 'cpu',
                  prefix: Optional[str] = None, collect_dir: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
-        if isinstance(metrics, str):
-            metrics = (metrics, )
+        metrics = (metric_list, ) if isinstance(metric_list, str) else tuple(metric_list)
         unknown = [m for m in metrics if m not in KNOWN_METRICS]
         if unknown:
             raise KeyError(f'unknown evaluation metric(s) {unknown}; AccMetric knows {list(KNOWN_METRICS)}')
