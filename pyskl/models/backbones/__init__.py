@@ -1,0 +1,3 @@
+from .dgstgcn import DGBlock, DGSTGCN
+
+__all__ = ['DGBlock', 'DGSTGCN']

@@ -1,0 +1,157 @@
+"""DG-STGCN backbone: a stack of DG-GCN + DG-TCN blocks (Duan et al., arXiv 2210.05895).
+
+Module and parameter names follow the original PYSKL (``data_bn``, ``gcn.<i>.gcn``,
+``gcn.<i>.tcn``, ``gcn.<i>.residual``) so its released checkpoints load as they are.
+"""
+import copy
+
+import torch
+from mmengine.model import BaseModule
+from torch import nn
+
+from ...registry import MODELS
+from ..graph import Graph
+from ..layers import DGGCN, DGTCN, UnitTCN
+
+EPS = 1e-4
+DATA_BN_TYPES = ('VC', 'MVC', None)
+
+
+class DGBlock(nn.Module):
+    """DG-GCN, then DG-TCN, plus a residual (identity, a strided 1x1 ``UnitTCN``, or none)."""
+
+    def __init__(self, in_channels: int, out_channels: int, A: torch.Tensor, stride: int = 1,
+                 residual: bool = True, gcn_cfg: dict | None = None, tcn_cfg: dict | None = None):
+        super().__init__()
+        self.gcn = DGGCN(in_channels, out_channels, A, **(gcn_cfg or {}))
+        self.tcn = DGTCN(out_channels, out_channels, stride=stride, **(tcn_cfg or {}))
+        self.relu = nn.ReLU()
+        if not residual:
+            self.residual = None
+        elif in_channels == out_channels and stride == 1:
+            self.residual = nn.Identity()
+        else:
+            self.residual = UnitTCN(in_channels, out_channels, kernel_size=1, stride=stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.tcn(self.gcn(x))
+        if self.residual is not None:
+            out = out + self.residual(x)
+        return self.relu(out)
+
+
+@MODELS.register_module()
+class DGSTGCN(BaseModule):
+    """DG-STGCN.
+
+    Input ``(N, M, T, V, C)``; output ``(N, M, C_out, T_out, V)``.
+
+    Args:
+        graph_cfg: arguments of :class:`Graph` (layout, mode, ...).
+        in_channels: channels of a joint (3 for x, y, z; more for concatenated streams).
+        base_channels: channels of the first stage; ``ch_ratio`` multiplies them at each
+            of ``inflate_stages``; ``down_stages`` halve the temporal length (1-based stage numbers).
+        num_stages: number of blocks (when ``in_channels == base_channels`` the first,
+            channel-lifting block is skipped, as in the original).
+        data_bn_type: BatchNorm over the input: 'VC' (per joint and channel), 'MVC' (per person
+            too) or None.
+        num_person: persons per sample (for 'MVC').
+        gcn_*: arguments of :class:`DGGCN` (ratio, ctr, ada, subset_wise, ada_act, ctr_act, norm, act).
+        tcn_*: arguments of :class:`DGTCN` (ms_cfg, mid_channels, num_joints, dropout, norm, act).
+        Any gcn_*/tcn_* argument given as a tuple of ``num_stages`` values sets it per stage.
+        pretrained: a checkpoint to load in ``init_weights``.
+    """
+
+    def __init__(self, graph_cfg: dict, in_channels: int = 3, base_channels: int = 64, ch_ratio: float = 2,
+                 num_stages: int = 10, inflate_stages=(5, 8), down_stages=(5, 8), data_bn_type: str | None = 'VC',
+                 num_person: int = 2, pretrained: str | None = None,
+                 gcn_ratio=0.25, gcn_ctr='T', gcn_ada='T', gcn_subset_wise=False, gcn_ada_act='softmax',
+                 gcn_ctr_act='tanh', gcn_norm='BN', gcn_act='ReLU',
+                 tcn_ms_cfg=((3, 1), (3, 2), (3, 3), (3, 4), ('max', 3), '1x1'), tcn_mid_channels=None,
+                 tcn_num_joints=25, tcn_dropout=0.0, tcn_norm='BN', tcn_act='ReLU', init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        if data_bn_type not in DATA_BN_TYPES:
+            raise ValueError(f'DGSTGCN data_bn_type={data_bn_type!r}: choose one of {list(DATA_BN_TYPES)}')
+        self.graph = Graph(**graph_cfg)
+        A = torch.tensor(self.graph.A, dtype=torch.float32)
+        self.num_joints = A.size(-1)
+        self.in_channels = in_channels
+        self.base_channels = base_channels
+        self.ch_ratio = ch_ratio
+        self.inflate_stages = inflate_stages
+        self.down_stages = down_stages
+        self.data_bn_type = data_bn_type
+        self.num_person = num_person
+        self.pretrained = pretrained
+        if data_bn_type == 'MVC':
+            self.data_bn = nn.BatchNorm1d(num_person * in_channels * self.num_joints)
+        elif data_bn_type == 'VC':
+            self.data_bn = nn.BatchNorm1d(in_channels * self.num_joints)
+        else:
+            self.data_bn = nn.Identity()
+
+        gcn_args = dict(ratio=gcn_ratio, ctr=gcn_ctr, ada=gcn_ada, subset_wise=gcn_subset_wise,
+                        ada_act=gcn_ada_act, ctr_act=gcn_ctr_act, norm=gcn_norm, act=gcn_act)
+        tcn_args = dict(ms_cfg=tcn_ms_cfg, mid_channels=tcn_mid_channels, num_joints=tcn_num_joints,
+                        dropout=tcn_dropout, norm=tcn_norm, act=tcn_act)
+        gcn_cfgs = self._per_stage(gcn_args, num_stages, 'gcn_')
+        tcn_cfgs = self._per_stage(tcn_args, num_stages, 'tcn_')
+        tcn_cfgs[0]['dropout'] = 0.0  # the first block never drops out (as in the original)
+
+        blocks = []
+        if in_channels != base_channels:
+            blocks.append(DGBlock(in_channels, base_channels, A.clone(), 1, residual=False,
+                                  gcn_cfg=gcn_cfgs[0], tcn_cfg=tcn_cfgs[0]))
+        inflate_times = 0
+        channels = base_channels
+        for stage in range(2, num_stages + 1):
+            stride = 1 + (stage in down_stages)
+            inflate_times += stage in inflate_stages
+            out_channels = int(base_channels * ch_ratio ** inflate_times + EPS)
+            blocks.append(DGBlock(channels, out_channels, A.clone(), stride,
+                                  gcn_cfg=gcn_cfgs[stage - 1], tcn_cfg=tcn_cfgs[stage - 1]))
+            channels = out_channels
+        self.out_channels = channels
+        self.num_stages = len(blocks)
+        self.gcn = nn.ModuleList(blocks)
+
+    @staticmethod
+    def _per_stage(args: dict, num_stages: int, prefix: str) -> list[dict]:
+        """One argument dict per stage; a tuple of ``num_stages`` values is spread over the stages."""
+        cfgs = [copy.deepcopy(args) for _ in range(num_stages)]
+        for key, value in args.items():
+            # ms_cfg is itself a sequence: per stage only as a tuple of branch lists
+            per_stage = isinstance(value, tuple) and len(value) == num_stages and (
+                key != 'ms_cfg' or all(isinstance(v, list) for v in value))
+            if per_stage:
+                for i in range(num_stages):
+                    cfgs[i][key] = value[i]
+        return cfgs
+
+    def init_weights(self):
+        super().init_weights()
+        if self.pretrained:
+            from ..checkpoint import load_checkpoint
+            load_checkpoint(self, self.pretrained, strict=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 5:
+            raise ValueError(f'DGSTGCN expects input (N, M, T, V, C), got shape {tuple(x.shape)}')
+        N, M, T, V, C = x.size()
+        if V != self.num_joints:
+            raise ValueError(f'the input has {V} joints, but the graph layout {self.graph.layout.name!r} has '
+                             f'{self.num_joints}: set graph_cfg.layout to match the data')
+        if C != self.in_channels:
+            raise ValueError(f'the input has {C} channels per joint, the backbone expects in_channels='
+                             f'{self.in_channels}')
+        if self.data_bn_type == 'MVC' and M != self.num_person:
+            raise ValueError(f'data_bn_type="MVC" needs {self.num_person} persons per sample, the input has {M}')
+        x = x.permute(0, 1, 3, 4, 2).contiguous()  # N, M, T, V, C -> N, M, V, C, T
+        if self.data_bn_type == 'MVC':
+            x = self.data_bn(x.view(N, M * V * C, T))
+        else:
+            x = self.data_bn(x.view(N * M, V * C, T))
+        x = x.view(N, M, V, C, T).permute(0, 1, 3, 4, 2).contiguous().view(N * M, C, T, V)
+        for block in self.gcn:
+            x = block(x)
+        return x.reshape((N, M) + x.shape[1:])  # N * M, C', T', V -> N, M, C', T', V

@@ -1,0 +1,5 @@
+from .builders import build_activation, build_norm
+from .dggcn import DGGCN
+from .dgtcn import DGTCN, UnitTCN
+
+__all__ = ['build_activation', 'build_norm', 'DGGCN', 'DGTCN', 'UnitTCN']

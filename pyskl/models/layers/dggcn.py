@@ -1,0 +1,123 @@
+"""DG-GCN: graph convolution with a learned, sample-dependent affinity (DG-STGCN, Sec. 3.2).
+
+The affinity for subset ``k`` is ``A_k`` (a learned parameter, initialised
+from the graph) plus two optional dynamic terms computed from the input:
+
+- ``ctr`` (channel-wise topology refinement): ``act(x1[:, :, :, None] - x2[:, :, None])``,
+  one V x V matrix per channel, scaled by ``alpha``;
+- ``ada`` (adaptive): ``act(x1^T x2)``, one V x V matrix shared by the channels, scaled by ``beta``.
+
+``x1`` and ``x2`` are 1x1 convolutions of the input, pooled over time unless a branch
+is ``'NA'`` (then one graph per frame). ``alpha`` and ``beta`` start at zero, so
+training starts from the static graph.
+
+Attribute names (``A``, ``pre``, ``post``, ``conv1``, ...) are the original PYSKL's:
+released checkpoints depend on them.
+"""
+import torch
+from torch import nn
+
+from .builders import build_activation, build_norm
+
+BRANCH_MODES = (None, 'T', 'NA')  # off, pooled over time, one graph per frame
+DYNAMIC_ACTIVATIONS = ('tanh', 'relu', 'sigmoid', 'softmax')
+
+
+def _branch_mode(name: str, value):
+    if value is False or value == 'none':
+        value = None
+    if value not in BRANCH_MODES:
+        raise ValueError(f'DGGCN {name}={value!r}: choose None (off), "T" (pooled over time) or "NA" (per frame)')
+    return value
+
+
+def _dynamic_activation(name: str, value: str) -> nn.Module:
+    if value not in DYNAMIC_ACTIVATIONS:
+        raise ValueError(f'DGGCN {name}={value!r}: choose one of {list(DYNAMIC_ACTIVATIONS)}')
+    return {'tanh': nn.Tanh(), 'relu': nn.ReLU(), 'sigmoid': nn.Sigmoid(), 'softmax': nn.Softmax(-2)}[value]
+
+
+class DGGCN(nn.Module):
+    """Dynamic group graph convolution.
+
+    Args:
+        in_channels, out_channels: feature channels.
+        A: graph, ``(K, V, V)``; each of the K subsets gets ``ratio * out_channels`` channels.
+        ratio: channels per subset as a fraction of ``out_channels`` (None: ``1 / K``).
+        ctr, ada: the two dynamic branches, None / 'T' / 'NA' (see module docstring).
+        subset_wise: one ``alpha``/``beta`` per subset instead of one shared scalar.
+        ctr_act, ada_act: activations of the dynamic terms.
+        norm, act: normalisation and activation of the layer.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, A: torch.Tensor, ratio: float | None = 0.25,
+                 ctr='T', ada='T', subset_wise: bool = False, ada_act: str = 'softmax', ctr_act: str = 'tanh',
+                 norm='BN', act='ReLU'):
+        super().__init__()
+        num_subsets = A.size(0)
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.num_subsets = num_subsets
+        self.ctr = _branch_mode('ctr', ctr)
+        self.ada = _branch_mode('ada', ada)
+        self.subset_wise = subset_wise
+        self.ctr_act = _dynamic_activation('ctr_act', ctr_act)
+        self.ada_act = _dynamic_activation('ada_act', ada_act)
+        if ratio is None:
+            ratio = 1 / num_subsets
+        self.mid_channels = int(ratio * out_channels)
+        if self.mid_channels < 1:
+            raise ValueError(f'DGGCN ratio={ratio} leaves no channel per subset for out_channels={out_channels}')
+        inner = self.mid_channels * num_subsets
+
+        self.act = build_activation(act)
+        self.A = nn.Parameter(A.clone())
+        self.alpha = nn.Parameter(torch.zeros(num_subsets))
+        self.beta = nn.Parameter(torch.zeros(num_subsets))
+        self.pre = nn.Sequential(nn.Conv2d(in_channels, inner, 1), build_norm(norm, inner), self.act)
+        self.post = nn.Conv2d(inner, out_channels, 1)
+        if self.ctr is not None or self.ada is not None:
+            self.conv1 = nn.Conv2d(in_channels, inner, 1)
+            self.conv2 = nn.Conv2d(in_channels, inner, 1)
+        if in_channels != out_channels:
+            self.down = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1), build_norm(norm, out_channels))
+        else:
+            self.down = nn.Identity()
+        self.bn = build_norm(norm, out_channels)
+
+    def _scale(self, weights: torch.Tensor) -> torch.Tensor:
+        """alpha/beta shaped to broadcast over (N, K, C, T, V, V)."""
+        if self.subset_wise:
+            return weights[None, :, None, None, None, None]
+        return weights[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, t, v = x.shape
+        res = self.down(x)
+        k, c = self.num_subsets, self.mid_channels
+        pre_x = self.pre(x).reshape(n, k, c, t, v)  # N, C, T, V -> N, K, C', T, V
+
+        if self.ctr is None and self.ada is None:
+            x = torch.einsum('nkctv,kvw->nkctw', pre_x, self.A)
+        else:
+            A = self.A[None, :, None, None]  # 1, K, 1 (C), 1 (T), V, V
+            pooled = x if 'NA' in (self.ctr, self.ada) else x.mean(dim=-2, keepdim=True)
+            x1 = self.conv1(pooled).reshape(n, k, c, -1, v)  # N, K, C', T or 1, V
+            x2 = self.conv2(pooled).reshape(n, k, c, -1, v)
+            if self.ctr is not None:
+                diff = self.ctr_act(x1.unsqueeze(-1) - x2.unsqueeze(-2))  # N, K, C', T or 1, V, V
+                A = A + diff * self._scale(self.alpha)
+            if self.ada is not None:
+                ada = torch.einsum('nkctv,nkctw->nktvw', x1, x2)[:, :, None]  # N, K, 1, T or 1, V, V
+                A = A + self.ada_act(ada) * self._scale(self.beta)
+            # A: N, K, C' or 1, T or 1, V, V; contract over the source joint v
+            if A.shape[2] == 1 and A.shape[3] == 1:
+                x = torch.einsum('nkctv,nkvw->nkctw', pre_x, A[:, :, 0, 0])
+            elif A.shape[2] == 1:
+                x = torch.einsum('nkctv,nktvw->nkctw', pre_x, A[:, :, 0])
+            elif A.shape[3] == 1:
+                x = torch.einsum('nkctv,nkcvw->nkctw', pre_x, A[:, :, :, 0])
+            else:
+                x = torch.einsum('nkctv,nkctvw->nkctw', pre_x, A)
+        x = self.post(x.reshape(n, k * c, t, v))
+        return self.act(self.bn(x) + res)
