@@ -168,11 +168,11 @@ class RandomGaussianNoise(LocalRandomMixin, BaseTransform):
         frame_ok = present.any(axis=-1)  # M x T
         if not frame_ok.any():
             return results
-        big = np.finfo(np.float64).max
-        lo = np.where(present[..., None], skeleton, big).min(axis=2)  # M x T x C (over present joints)
-        hi = np.where(present[..., None], skeleton, -big).max(axis=2)
+        lo = np.where(present[..., None], skeleton, np.inf).min(axis=2)  # M x T x C, over present joints
+        hi = np.where(present[..., None], skeleton, -np.inf).max(axis=2)
+        lo[~frame_ok] = hi[~frame_ok] = 0
         if self.base == 'frame':
-            size = np.where(frame_ok, np.linalg.norm(hi - lo, axis=-1), 0)  # M x T
+            size = np.linalg.norm(hi - lo, axis=-1)  # M x T
         else:
             size = np.linalg.norm(hi[frame_ok].max(axis=0) - lo[frame_ok].min(axis=0))
             size = np.full((M, T), size)
