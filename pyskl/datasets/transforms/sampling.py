@@ -4,6 +4,9 @@
 and takes one frame from each (PYSKL's uniform sampling). In test mode the
 choice is random but seeded afresh for every sample (seed 255), so a sample
 always gives the same clips and numpy's global random state is untouched.
+``UniformSampleDecode`` (what the skeleton configs use) samples and takes the
+frames in one step, with the original's slightly different rules (see its
+docstring); the reference fixtures check them draw for draw.
 """
 from typing import Optional, Sequence, Union
 
