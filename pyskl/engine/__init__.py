@@ -1,4 +1,5 @@
-"""Hooks and run-time helpers for mmengine's Runner."""
+"""Runner extensions: hooks registered in ``pyskl.registry.HOOKS``."""
+from .checkpoint_hook import AtomicCheckpointHook
 from .curves_hook import TrainingCurvesHook
 
-__all__ = ['TrainingCurvesHook']
+__all__ = ['AtomicCheckpointHook', 'TrainingCurvesHook']

@@ -1,0 +1,174 @@
+"""Reading checkpoints safely, finding the one to resume from, and writing files atomically.
+
+Reading: torch >= 2.6 loads with ``weights_only=True``, which refuses any pickled
+global it does not know. mmengine's checkpoints hold a few more than tensors and
+plain containers (its ``MessageHub`` state: ``HistoryBuffer`` objects with numpy
+arrays, numpy scalars for best scores). :func:`allow_checkpoint_globals` allow-lists
+exactly those, so checkpoints load without ever running arbitrary pickled code.
+
+Writing: :func:`atomic_write` writes to a temporary file in the target's folder and
+renames it over the target, so a process killed mid-write leaves either the old file
+or the complete new one, never a truncated one. :class:`AtomicLocalBackend` is
+mmengine's local file backend with that guarantee (``backend_args=dict(backend=
+'pyskl_atomic_local')``); ``AtomicCheckpointHook`` saves through it.
+"""
+import glob
+import os
+import os.path as osp
+import pickle
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from mmengine.fileio import LocalBackend, register_backend
+from mmengine.logging.history_buffer import HistoryBuffer
+
+ATOMIC_BACKEND = 'pyskl_atomic_local'
+TMP_SUFFIX = '.tmp'
+
+try:  # numpy >= 2 keeps its internals in numpy._core; numpy 1.x pickles name numpy.core
+    from numpy._core import multiarray as _multiarray
+except ImportError:  # pragma: no cover - numpy 1.x
+    from numpy.core import multiarray as _multiarray
+
+
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """The only ``getattr`` a checkpoint may call: a ``HistoryBuffer`` statistics method.
+
+    mmengine pickles ``HistoryBuffer._statistics_methods`` (``{'mean': HistoryBuffer.mean, ...}``)
+    as ``getattr(HistoryBuffer, 'mean')``; a general ``getattr`` would let a file reach any
+    attribute of any object it can build.
+    """
+    if obj is HistoryBuffer and name in ('min', 'max', 'current', 'mean'):
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(f'refusing getattr({obj!r}, {name!r}) in a checkpoint')
+
+
+def _safe_globals() -> list:
+    safe: list = [HistoryBuffer, np.ndarray, np.dtype]
+    for core in ('numpy.core', 'numpy._core'):  # checkpoints written under numpy 1.x and 2.x
+        safe.append((_multiarray._reconstruct, f'{core}.multiarray._reconstruct'))
+        safe.append((_multiarray.scalar, f'{core}.multiarray.scalar'))
+    # dtype instances are rebuilt by ``numpy.dtype(...)`` and then given their state, which the
+    # weights-only unpickler allows only for allow-listed types: the dtype classes.
+    safe.extend(obj for obj in vars(np.dtypes).values() if isinstance(obj, type) and issubclass(obj, np.dtype))
+    safe.append((_history_buffer_getattr, 'builtins.getattr'))
+    return safe
+
+
+_ALLOWED = False
+
+
+def allow_checkpoint_globals() -> None:
+    """Allow-list, for ``torch.load(weights_only=True)``, the types mmengine checkpoints hold."""
+    global _ALLOWED
+    if _ALLOWED or not hasattr(torch.serialization, 'add_safe_globals'):  # torch < 2.4 has no allow-list
+        return
+    torch.serialization.add_safe_globals(_safe_globals())
+    _ALLOWED = True
+
+
+def read_checkpoint(path: str, map_location: str | Callable | torch.device | None = 'cpu') -> dict:
+    """A checkpoint file's content, loaded weights-only; clear errors for a missing or broken file."""
+    allow_checkpoint_globals()
+    path = osp.expanduser(str(path))
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'checkpoint {path} does not exist')
+    try:
+        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # noqa: BLE001 - re-raised with the file name, in one line
+        first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ValueError(f'{path} is not a readable checkpoint ({type(e).__name__}: {first_line})') from e
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f'{path} holds a {type(checkpoint).__name__}, not a checkpoint dict')
+    return checkpoint
+
+
+_STEP_FILE = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
+
+
+def find_resume_checkpoint(work_dir: str) -> str | None:
+    """The checkpoint to resume from in ``work_dir``, or None.
+
+    The one ``work_dir/last_checkpoint`` names (written by the checkpoint hook); if that
+    file is missing, empty or names a file that is gone, the newest ``epoch_*.pth`` /
+    ``iter_*.pth`` in ``work_dir``.
+    """
+    record = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(record):
+        with open(record, encoding='utf-8') as f:
+            named = f.read().strip()
+        if named and osp.isfile(named):
+            return named
+        if named and osp.isfile(osp.join(work_dir, osp.basename(named))):  # the work dir was moved
+            return osp.join(work_dir, osp.basename(named))
+    found = []
+    for path in glob.glob(osp.join(glob.escape(work_dir), '*.pth')):
+        match = _STEP_FILE.match(osp.basename(path))
+        if match:
+            found.append((int(match.group(2)), osp.getmtime(path), path))
+    return max(found)[2] if found else None
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(data: bytes | str, path: str | os.PathLike, encoding: str = 'utf-8') -> None:
+    """Write ``data`` to ``path`` so that readers (and a later run after a kill) see the old
+    file or the complete new one: temporary file in the same folder, fsync, rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode(encoding)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix=TMP_SUFFIX)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; give the usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.unlink(tmp)
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. Windows
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:  # pragma: no cover - some file systems refuse fsync on folders
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def remove_stale_temporaries(folder: str) -> list[str]:
+    """Delete the temporary files a killed :func:`atomic_write` left in ``folder``."""
+    stale = glob.glob(osp.join(glob.escape(folder), f'.*{TMP_SUFFIX}'))
+    for path in stale:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:  # another process removed it
+            pass
+    return stale
+
+
+class AtomicLocalBackend(LocalBackend):
+    """mmengine's local file backend whose writes are atomic (see :func:`atomic_write`)."""
+
+    def put(self, obj: bytes, filepath: str | Path) -> None:
+        atomic_write(obj, filepath)
+
+    def put_text(self, obj: str, filepath: str | Path, encoding: str = 'utf-8') -> None:
+        atomic_write(obj, filepath, encoding=encoding)
+
+
+register_backend(ATOMIC_BACKEND, AtomicLocalBackend, force=True)

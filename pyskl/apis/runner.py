@@ -1,0 +1,55 @@
+"""mmengine's Runner with checked, weights-only checkpoint loading."""
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+
+from pyskl.models.checkpoint import CheckpointMismatchError
+from pyskl.models.checkpoint import load_checkpoint as load_weights
+from .checkpoint import read_checkpoint
+
+
+class PysklRunner(Runner):
+    """``mmengine.runner.Runner`` whose checkpoint loading is safe and says what does not fit.
+
+    - Files are read with ``torch.load(weights_only=True)`` and the allow-list of
+      :mod:`pyskl.apis.checkpoint` (works under torch >= 2.6; runs no pickled code).
+    - Resuming, and :meth:`load_checkpoint` with ``strict=True`` (testing), refuse a
+      checkpoint whose weights do not all fit the model, with a one-line
+      :class:`~pyskl.models.CheckpointMismatchError` naming the missing, unexpected and
+      misshaped keys.
+    - ``load_from`` for a new run (fine-tuning) loads what fits and logs, in one line,
+      what did not; it refuses a checkpoint of which nothing fits.
+    """
+
+    def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,
+                        revise_keys: list = [(r'^module\.', '')]) -> dict:  # noqa: B006 - mmengine's signature
+        checkpoint = read_checkpoint(filename, map_location=map_location)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        # (``revise_keys`` is not needed: the weights loader strips a 'module.' prefix of DDP checkpoints)
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        strict = strict or self._resume  # resuming continues the same model: every weight must fit
+        report = load_weights(model, filename, strict=strict)
+        if not strict:
+            num_weights = len(model.state_dict())
+            if len(report['missing']) + len(report['misshaped']) >= num_weights:
+                raise CheckpointMismatchError(
+                    f'no weight of {filename} fits this model (e.g. {(report["unexpected"] or ["?"])[0]} is not one '
+                    'of its weights): is it a checkpoint of this architecture?')
+            skipped = {what: len(report[what]) for what in ('missing', 'unexpected', 'misshaped') if report[what]}
+            if skipped:
+                self.logger.warning(
+                    f'{filename}: loaded what fits; not loaded: '
+                    + ', '.join(f'{n} {what} ({", ".join(report[what][:2])}...)' for what, n in skipped.items()))
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+    def run_test_loop(self, evaluator: list | dict, title: str = '') -> dict:
+        """Run the test loop (e.g. after training) with ``evaluator`` in place of the configured one."""
+        loop = self.test_loop
+        loop.evaluator = self.build_evaluator(evaluator)
+        metainfo = getattr(loop.dataloader.dataset, 'metainfo', None)
+        if metainfo is not None:
+            loop.evaluator.dataset_meta = metainfo
+        if title:
+            self.logger.info(title)
+        return loop.run()
