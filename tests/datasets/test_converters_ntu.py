@@ -2,6 +2,7 @@
 
 Poses use multiples of 1/16 so that every coordinate is exact in float16.
 """
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -298,13 +299,18 @@ def test_empty_or_absent_folder_raises(tmp_path):
         convert_ntu(tmp_path / 'absent', tmp_path / 'out', progress=False)
 
 
-def test_cli(tmp_path):
+def test_cli(tmp_path, capsys):
     script = REPO / 'tools' / 'data' / 'ntu_preproc.py'
-    out = subprocess.run([sys.executable, str(script), '--help'], capture_output=True, text=True, check=True)
-    assert 'SKELETON_DIR' in out.stdout.upper() and '--num-workers' in out.stdout
+    main = runpy.run_path(str(script))['main']
+    with pytest.raises(SystemExit) as info:
+        main(['--help'])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert 'skeleton_dir' in out and '--num-workers' in out
     src, _ = make_dataset(tmp_path)
+    # As a script, in its own process, with a worker pool.
     out = subprocess.run([sys.executable, str(script), str(src), str(tmp_path / 'out'), '--num-workers', '2'],
-                         capture_output=True, text=True, check=True)
-    assert 'ntu60_3danno.pkl: 3 samples' in out.stdout
-    assert 'skipped 4 input(s)' in out.stdout and 'line 21' in out.stdout
+                         capture_output=True, text=True, check=True).stdout
+    assert 'ntu60_3danno.pkl: 3 samples' in out
+    assert 'skipped 4 input(s)' in out and 'line 21' in out
     assert len(load_pickle(tmp_path / 'out' / 'ntu120_3danno.pkl')['annotations']) == 4
