@@ -31,6 +31,8 @@ class BadSample:
 
 
 def _is_int(value) -> bool:
+    if type(value) is int:  # the common case, first: this runs twice per sample
+        return True
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 

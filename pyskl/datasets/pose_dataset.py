@@ -18,7 +18,7 @@ from mmengine.registry import DefaultScope
 from pyskl.registry import DATASETS
 from pyskl.utils.safe_pickle import load_pickle
 from .annotation_checks import BadSample, check_structure, check_values
-from .packed_annotations import PackedAnnotations
+from .packed_annotations import PackedAnnotations, release_freed_heap
 from .transforms.compose import Compose
 
 _SHOWN_BAD_SAMPLES = 5  # bad samples quoted in the log in 'skip' mode
@@ -246,6 +246,7 @@ class PoseDataset(BaseDataset):
         precounted = self._precounted_valid_frames(samples)
         packed = PackedAnnotations.pack(samples)
         del samples
+        release_freed_heap()
 
         bad = check_values(packed, self.num_joints, self._joints_source, self.num_classes)
         self._bad(bad, path)
