@@ -68,7 +68,8 @@ def _check_keypoint(array, where: str, dtype) -> np.ndarray:
         m, t, v, c = (int(i) for i in np.argwhere(~finite)[0])
         raise ValueError(f'{where}: field "keypoint" has a NaN/inf value at person {m}, frame {t}, joint {v}, '
                          f'channel {c}')
-    out = array.astype(dtype)
+    with np.errstate(over='ignore'):  # reported below, with the sample's name
+        out = array.astype(dtype)
     if not np.isfinite(out).all():
         raise ValueError(f'{where}: field "keypoint" overflows {np.dtype(dtype).name}')
     return out
