@@ -151,12 +151,18 @@ def read_skeleton(path: PathLike) -> list:
             num_joints = cur.next_int(f'the joint count of body {body_id} in frame {f + 1}')
             if num_joints != NUM_JOINTS:
                 raise cur.error(f'expected {NUM_JOINTS} joints, got {num_joints}')
-            xyz_line.append(cur.pos + 1)
-            for j in range(NUM_JOINTS):
-                fields = cur.next(f'joint {j + 1} of body {body_id} in frame {f + 1}')
+            first = cur.pos
+            rows = [line.split() for line in lines[first:first + NUM_JOINTS]]
+            for j, fields in enumerate(rows):
                 if len(fields) != JOINT_FIELDS:
-                    raise cur.error(f'a joint line has {JOINT_FIELDS} numbers, got {len(fields)}')
-                xyz_text.append(fields[:3])
+                    raise SkeletonFormatError(path, first + j + 1,
+                                              f'a joint line has {JOINT_FIELDS} numbers, got {len(fields)}')
+            if len(rows) < NUM_JOINTS:
+                raise SkeletonFormatError(path, first + len(rows) + 1, f'file ends where joint {len(rows) + 1} of '
+                                          f'body {body_id} in frame {f + 1} was expected (truncated)')
+            cur.pos += NUM_JOINTS
+            xyz_line.append(first + 1)
+            xyz_text.extend(fields[:3] for fields in rows)
             block = blocks.setdefault(body_id, [frame, frame, []])
             block[1] = frame
             block[2].append(len(xyz_line) - 1)
@@ -177,7 +183,7 @@ def read_skeleton(path: PathLike) -> list:
 def _parse_xyz(path: PathLike, xyz_text: list, xyz_line: list) -> np.ndarray:
     """Joint x, y, z as float32 (parsed as float64 and rounded once, as numpy does for text)."""
     try:
-        xyz = np.array(xyz_text, dtype=np.float64).reshape(-1, 3)
+        xyz = np.array([float(v) for fields in xyz_text for v in fields], dtype=np.float64).reshape(-1, 3)
     except ValueError:
         xyz = None
     if xyz is not None and np.isfinite(xyz).all():
