@@ -22,6 +22,7 @@ from .packed_annotations import PackedAnnotations, release_freed_heap
 from .transforms.compose import Compose
 
 _SHOWN_BAD_SAMPLES = 5  # bad samples quoted in the log in 'skip' mode
+_TRIM_ABOVE = 64 * 2**20  # return freed heap to the OS after packing more than this many bytes
 
 
 @DATASETS.register_module()
@@ -246,7 +247,8 @@ class PoseDataset(BaseDataset):
         precounted = self._precounted_valid_frames(samples)
         packed = PackedAnnotations.pack(samples)
         del samples
-        release_freed_heap()
+        if packed.nbytes > _TRIM_ABOVE:
+            release_freed_heap()
 
         bad = check_values(packed, self.num_joints, self._joints_source, self.num_classes)
         self._bad(bad, path)

@@ -401,3 +401,46 @@ def test_written_pickle_loads_with_safe_loader(ann):
     data = load_pickle(path)
     assert data['split']['xsub_val'] == [NAMES[1], NAMES[2]]
     assert len(data['annotations']) == len(samples)
+
+
+def test_load_data_list_and_pickling(ann):
+    path, samples = ann
+    ds = PoseDataset(path, split='xsub_val', pipeline=GCN_PIPELINE, test_mode=True)
+    listed = ds.load_data_list()
+    assert [d['frame_dir'] for d in listed] == [NAMES[1], NAMES[2]]
+    np.testing.assert_array_equal(listed[1]['keypoint'], samples[2]['keypoint'])
+    # a dataset must survive pickling (DataLoader workers started with 'spawn'/'forkserver')
+    clone = pickle.loads(pickle.dumps(ds))
+    assert len(clone) == 2
+    torch.testing.assert_close(clone[1]['keypoint'], ds[1]['keypoint'])
+
+
+def test_ragged_arrays_locate_flat_positions():
+    from pyskl.datasets.packed_annotations import RaggedArrays
+    arrays = [np.arange(6.).reshape(1, 2, 3), np.zeros((0, 2, 3)), np.ones((2, 1, 3))]
+    ragged = RaggedArrays.pack(arrays, np.dtype(np.float32), 3)
+    assert ragged.offsets.tolist() == [0, 6, 6, 12]
+    assert ragged.sample_of(np.array([0, 5, 6, 11])).tolist() == [0, 0, 2, 2]
+    assert ragged.get(1).shape == (0, 2, 3)
+    np.testing.assert_array_equal(ragged.get(2), np.ones((2, 1, 3)))
+
+
+def test_memory_benchmark_datasets_agree(tmp_path):
+    """The benchmark's two datasets give the same data, and its /proc reading works."""
+    import importlib.util
+    from pathlib import Path
+    tool = Path(__file__).resolve().parents[2] / 'tools' / 'benchmarks' / 'dataset_memory.py'
+    spec = importlib.util.spec_from_file_location('dataset_memory', tool)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    path = str(tmp_path / 'syn.pkl')
+    bench.write_annotations(path, 64, (2, 10, 25, 3), 'float16')
+    naive, packed = bench.NaiveDataset(path), PoseDataset(path)
+    assert len(naive) == len(packed) == 64
+    for i in (0, 17, 63):
+        a, b = naive[i], packed.get_data_info(i)
+        assert a['frame_dir'] == b['frame_dir'] and a['label'] == b['label']
+        np.testing.assert_array_equal(a['keypoint'], b['keypoint'])
+    if os.path.exists('/proc/self/smaps_rollup'):
+        mem = bench.smaps_rollup('self')
+        assert 0 < mem['uss'] <= mem['rss'] and 0 < mem['pss'] <= mem['rss']
