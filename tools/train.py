@@ -59,8 +59,6 @@ def main(argv=None):
             runner.train()
             # as the original: the in-memory last model, then the best checkpoint, each with its
             # scores in WORK_DIR/{last,best}_pred.pkl and a confusion matrix
-            metrics = list(cfg.get('test_evaluator') or [])
-            metrics = metrics if isinstance(metrics, list) else [metrics]
             for tag, wanted in (('last', args.test_last), ('best', args.test_best)):
                 if not wanted:
                     continue
@@ -70,7 +68,7 @@ def main(argv=None):
                         runner.logger.warning('--test-best: no best checkpoint was saved; skipped')
                         continue
                     runner.load_checkpoint(best, strict=True)
-                evaluator = test_evaluators(metrics, out=osp.join(cfg.work_dir, f'{tag}_pred.pkl'),
+                evaluator = test_evaluators(cfg.get('test_evaluator'), out=osp.join(cfg.work_dir, f'{tag}_pred.pkl'),
                                             confusion_dir=cfg.work_dir, confusion_prefix=f'confusion_matrix_{tag}')
                 runner.run_test_loop(evaluator, title=f'Testing the {tag} checkpoint')
         finally:

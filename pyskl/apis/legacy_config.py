@@ -222,7 +222,7 @@ def evaluation_to_settings(evaluation: dict) -> dict:
                          'in mmengine form')
     metrics = evaluation.get('metrics', ['top_k_accuracy'])
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
-    evaluator = dict(type='AccMetric', metrics=metrics)
+    evaluator = dict(type='AccMetric', metric_list=metrics)
     if evaluation.get('metric_options'):
         evaluator['metric_options'] = evaluation['metric_options']
     out = dict(evaluator=evaluator, val_interval=evaluation.get('interval', 1),

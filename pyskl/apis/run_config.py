@@ -24,21 +24,23 @@ def default_work_dir(cfg: Config) -> str:
 
 
 def _as_list(evaluator: Any) -> list:
+    """An evaluator setting (None, one name or dict, or a list of them) as a list."""
     if evaluator is None:
         return []
     return list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
 
 
-def test_evaluators(metrics: list | None, *, out: str | None = None, confusion_dir: str | None = None,
+def test_evaluators(metrics: str | dict | list | None, *, out: str | None = None, confusion_dir: str | None = None,
                     confusion_prefix: str = 'confusion_matrix') -> list[dict]:
-    """The test evaluators: the accuracy metrics (config dicts, or names for ``AccMetric``),
-    the confusion matrix (PNG + CSV in ``confusion_dir``, when metrics are computed) and the
-    score dump to ``out``."""
+    """The test evaluators: the accuracy metrics (names for ``AccMetric``, or evaluator config
+    dicts such as a config's ``test_evaluator``), the confusion matrix (PNG + CSV in
+    ``confusion_dir``, when metrics are computed) and the score dump to ``out``."""
+    metrics = _as_list(metrics)
     evaluators: list[dict] = []
-    names = [m for m in metrics or [] if isinstance(m, str)]
+    names = [m for m in metrics if isinstance(m, str)]
     if names:
-        evaluators.append(dict(type='AccMetric', metrics=names))
-    evaluators.extend(copy.deepcopy(m) for m in metrics or [] if not isinstance(m, str))
+        evaluators.append(dict(type='AccMetric', metric_list=names))
+    evaluators.extend(dict(copy.deepcopy(m)) for m in metrics if not isinstance(m, str))
     if evaluators and confusion_dir is not None:
         evaluators.append(dict(type='ConfusionMatrix', out_dir=confusion_dir, file_prefix=confusion_prefix))
     if out is not None:
@@ -115,11 +117,16 @@ def prepare_train_config(cfg: Config, dist: dict | None = None, *, work_dir: str
     hooks['checkpoint'] = checkpoint
     cfg.default_hooks = hooks
 
-    if curves:
-        custom = list(cfg.get('custom_hooks') or [])
-        if not any(h.get('type') == 'TrainingCurvesHook' for h in custom):
-            custom.append(dict(type='TrainingCurvesHook'))
-        cfg.custom_hooks = custom
+    custom = list(cfg.get('custom_hooks') or [])
+    wanted = ['TrainingCurvesHook'] if curves else []
+    if cfg.launcher != 'none':
+        # Every process ends an epoch with the same BatchNorm statistics (their mean), so
+        # validation, the saved checkpoint and the in-memory model tested after training agree.
+        wanted.append('SyncBuffersHook')
+    for hook in wanted:
+        if not any(h.get('type') == hook for h in custom):
+            custom.append(dict(type=hook))
+    cfg.custom_hooks = custom
 
     if amp:
         if not torch.cuda.is_available():
@@ -127,6 +134,7 @@ def prepare_train_config(cfg: Config, dist: dict | None = None, *, work_dir: str
         cfg.optim_wrapper = dict(cfg.optim_wrapper, type='AmpOptimWrapper')
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     cfg.randomness = dict(cfg.get('randomness') or {})
+    cfg.randomness.setdefault('seed', None)  # None: mmengine draws one and shares it across processes
     if seed is not None:
         cfg.randomness['seed'] = seed
     if deterministic:
