@@ -83,6 +83,9 @@ def test_one_body_and_float16(tmp_path):
     assert anno['keypoint'].dtype == np.float16
     assert anno['keypoint'].shape == (1, 3, V, 3) and anno['total_frames'] == 3
     np.testing.assert_array_equal(anno['keypoint'], persons(poses))
+    # Windows line endings read the same.
+    path.write_bytes(skeleton_text(combine(3, ('7', 0, poses))).replace('\n', '\r\n').encode())
+    np.testing.assert_array_equal(convert_skeleton_file(path)['keypoint'], persons(poses))
 
 
 def test_frames_without_body_are_dropped_and_not_counted(tmp_path):

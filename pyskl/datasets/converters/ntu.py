@@ -122,7 +122,7 @@ def read_skeleton(path: PathLike) -> list:
     truncated or malformed file.
     """
     with open(path, encoding='latin-1') as f:  # ASCII in practice; never fails to decode
-        lines = f.read().splitlines()
+        lines = f.read().split('\n')  # text mode has turned '\r\n' into '\n'
     while lines and not lines[-1].strip():
         lines.pop()
     cur = _Lines(path, lines)
@@ -358,7 +358,7 @@ def convert_ntu(skeleton_dir: PathLike, out_dir: PathLike, num_workers: Optional
         else:
             tasks.append(os.fspath(path))
 
-    num_workers = num_workers or os.cpu_count() or 1
+    num_workers = num_workers or _available_cores()
     results = _run(tasks, num_workers, progress)
     annotations = []
     for _, anno, skipped in results:
@@ -377,6 +377,12 @@ def convert_ntu(skeleton_dir: PathLike, out_dir: PathLike, num_workers: Optional
     report.written.append(write_annotation_file(content, out_dir / 'ntu60_3danno.pkl'))
     report.extra_files.append(write_label_map(NTU60_CLASSES, out_dir / 'ntu60_label_map.txt'))
     return report
+
+
+def _available_cores() -> int:
+    if hasattr(os, 'sched_getaffinity'):  # the cores this process may use (containers, taskset)
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _run(tasks: list, num_workers: int, progress: bool) -> list:
