@@ -1,4 +1,4 @@
 """Small utilities shared across pyskl."""
-from .safe_pickle import UnsafePickleError, dump_pickle, load_pickle
+from .safe_pickle import UnsafePickleError, dump_pickle, load_pickle, loads_pickle
 
-__all__ = ['UnsafePickleError', 'dump_pickle', 'load_pickle']
+__all__ = ['UnsafePickleError', 'dump_pickle', 'load_pickle', 'loads_pickle']

@@ -5,6 +5,7 @@ annotation file could run arbitrary code. ``load_pickle`` resolves only the
 globals that numpy arrays, numpy scalars/dtypes and plain Python containers
 need, and refuses everything else before it is imported or called.
 """
+import io
 import os
 import pickle
 import tempfile
@@ -78,6 +79,16 @@ class _RestrictedUnpickler(pickle.Unpickler):
             'numpy arrays and plain Python types')
 
 
+def _load(file, source: str) -> Any:
+    try:
+        return _RestrictedUnpickler(file, source).load()
+    except UnsafePickleError:
+        raise
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError,
+            TypeError, ValueError) as err:
+        raise ValueError(f'{source}: not a readable annotation pickle ({type(err).__name__}: {err})') from err
+
+
 def load_pickle(path: PathLike) -> Any:
     """Load a pickle that may hold only numpy arrays/scalars/dtypes and plain Python types.
 
@@ -88,13 +99,12 @@ def load_pickle(path: PathLike) -> Any:
     """
     path = os.fspath(path)
     with open(path, 'rb') as f:
-        try:
-            return _RestrictedUnpickler(f, path).load()
-        except UnsafePickleError:
-            raise
-        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError,
-                TypeError, ValueError) as err:
-            raise ValueError(f'{path}: not a readable annotation pickle ({type(err).__name__}: {err})') from err
+        return _load(f, path)
+
+
+def loads_pickle(data: Union[bytes, memoryview], source: str = '<bytes>') -> Any:
+    """:func:`load_pickle` for bytes in memory; ``source`` names them in errors."""
+    return _load(io.BytesIO(data), source)
 
 
 def _current_umask() -> int:

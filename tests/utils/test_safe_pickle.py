@@ -119,3 +119,10 @@ def test_reads_numpy1_pickles(tmp_path):
     back = load_pickle(path)
     np.testing.assert_array_equal(back['k'], np.arange(6, dtype=np.float16).reshape(2, 3))
     assert back['s'] == np.float32(2.0)
+
+
+def test_loads_pickle_from_bytes():
+    from pyskl.utils import loads_pickle
+    assert loads_pickle(pickle.dumps({'a': (1, 2)}))['a'] == (1, 2)
+    with pytest.raises(UnsafePickleError, match='cache.bin: refusing to unpickle builtins.eval'):
+        loads_pickle(pickle.dumps(_EvalsCode()), 'cache.bin')
