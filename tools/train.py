@@ -11,8 +11,8 @@ import os.path as osp
 
 from mmengine.config import Config, DictAction
 
-from pyskl.apis import (PysklRunner, cli_errors, init_distributed, prepare_train_config, shutdown_distributed,
-                        test_evaluators, translate_legacy_config)
+from pyskl.apis import (PysklRunner, cli_errors, dist_options, init_distributed, prepare_train_config,
+                        shutdown_distributed, test_evaluators)
 
 
 def parse_args(argv=None):
@@ -48,8 +48,7 @@ def main(argv=None):
     with cli_errors():
         cfg = Config.fromfile(args.config)
         cfg.merge_from_dict(args.cfg_options)
-        cfg = translate_legacy_config(cfg)
-        dist = init_distributed(args.launcher, (cfg.get('env_cfg') or {}).get('dist_cfg'))
+        dist = init_distributed(args.launcher, dist_options(cfg))
         try:
             cfg = prepare_train_config(
                 cfg, dist, work_dir=args.work_dir, validate=args.validate, test=args.test_last or args.test_best,

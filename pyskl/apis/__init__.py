@@ -4,12 +4,12 @@ from .checkpoint import (allow_checkpoint_globals, atomic_write, find_resume_che
 from .cli import cli_errors, error_message
 from .launch import init_distributed, shutdown_distributed, slurm_environment
 from .legacy_config import lr_config_to_schedulers, translate_legacy_config
-from .run_config import prepare_test_config, prepare_train_config, test_evaluators
+from .run_config import dist_options, prepare_test_config, prepare_train_config, test_evaluators
 from .runner import PysklRunner
 
 __all__ = [
     'allow_checkpoint_globals', 'atomic_write', 'find_resume_checkpoint', 'read_checkpoint',
     'remove_stale_temporaries', 'cli_errors', 'error_message', 'init_distributed', 'shutdown_distributed',
     'slurm_environment', 'lr_config_to_schedulers', 'translate_legacy_config', 'prepare_test_config',
-    'prepare_train_config', 'test_evaluators', 'PysklRunner'
+    'prepare_train_config', 'test_evaluators', 'dist_options', 'PysklRunner'
 ]

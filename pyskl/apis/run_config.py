@@ -48,6 +48,41 @@ def test_evaluators(metrics: str | dict | list | None, *, out: str | None = None
     return evaluators
 
 
+def _dataset_files(dataset: Any, where: str):
+    """``(config path, file)`` of each ``ann_file``/``label_map`` in a dataset config, through wrappers."""
+    if isinstance(dataset, dict):
+        for key in ('ann_file', 'label_map'):
+            if isinstance(dataset.get(key), str):
+                yield f'{where}.{key}', osp.join(dataset.get('data_root') or '', dataset[key])
+        if 'dataset' in dataset:
+            yield from _dataset_files(dataset['dataset'], f'{where}.dataset')
+        for i, inner in enumerate(dataset.get('datasets') or []):  # ConcatDataset
+            yield from _dataset_files(inner, f'{where}.datasets.{i}')
+
+
+def check_data_files(cfg: Config, loaders: tuple[str, ...], original_form: bool = False) -> None:
+    """Fail early, naming the config entry, when a dataset's annotation file or label map is missing.
+
+    ``original_form``: name the entry as the original config format does (``data.train...``).
+    """
+    for loader in loaders:
+        for where, path in _dataset_files((cfg.get(loader) or {}).get('dataset'), f'{loader}.dataset'):
+            if not osp.isfile(path):
+                where = _original_name(where) if original_form else where
+                raise FileNotFoundError(
+                    f'{path} does not exist ({where} in {cfg.filename or "the config"}); prepare the data as the '
+                    f'README says, or point it at your file: --cfg-options {where}=PATH')
+
+
+def _original_name(where: str) -> str:
+    """The original config's name of a translated dataloader entry: ``train_dataloader.dataset`` -> ``data.train``."""
+    for split in ('train', 'val', 'test'):
+        prefix = f'{split}_dataloader.dataset'
+        if where.startswith(prefix):
+            return f'data.{split}' + where[len(prefix):]
+    return where
+
+
 def _distributed_settings(cfg: Config, dist: dict) -> None:
     cfg.launcher = dist['launcher']
     if 'dist_cfg' in dist:
@@ -61,12 +96,19 @@ def _distributed_settings(cfg: Config, dist: dict) -> None:
         cfg.model_wrapper_cfg = {**wrapper, **dist['model_wrapper_cfg']}
 
 
-def _common(cfg: Config, dist: dict, work_dir: str | None) -> Config:
+def dist_options(cfg: Config) -> dict | None:
+    """The config's process-group options: ``env_cfg.dist_cfg``, or the original's ``dist_params``."""
+    return (cfg.get('env_cfg') or {}).get('dist_cfg') or cfg.get('dist_params')
+
+
+def _common(cfg: Config, dist: dict, work_dir: str | None) -> tuple[Config, bool]:
+    """The translated config with work dir and process settings, and whether it came in the original form."""
+    original_form = 'data' in cfg
     cfg = translate_legacy_config(cfg)
     cfg.work_dir = work_dir or cfg.get('work_dir') or default_work_dir(cfg)
     cfg.setdefault('default_scope', 'pyskl')
     _distributed_settings(cfg, dist)
-    return cfg
+    return cfg, original_form
 
 
 def prepare_train_config(cfg: Config, dist: dict | None = None, *, work_dir: str | None = None,
@@ -91,7 +133,7 @@ def prepare_train_config(cfg: Config, dist: dict | None = None, *, work_dir: str
             otherwise) to the actual one (``videos_per_gpu`` x processes).
         curves: write ``training_curves.png``/``.csv`` (``TrainingCurvesHook``).
     """
-    cfg = _common(cfg, dist or dict(launcher='none'), work_dir)
+    cfg, original_form = _common(cfg, dist or dict(launcher='none'), work_dir)
     name = cfg.filename or 'the config'
     for key in ('model', 'train_dataloader', 'optim_wrapper', 'train_cfg'):
         if not cfg.get(key):
@@ -106,6 +148,8 @@ def prepare_train_config(cfg: Config, dist: dict | None = None, *, work_dir: str
             cfg.pop(key, None)
     if test and not cfg.get('test_dataloader'):
         raise KeyError(f'--test-last/--test-best need a test set: {name} has no data.test (or test_dataloader)')
+    check_data_files(cfg, ('train_dataloader', ) + (('val_dataloader', ) if validate else ())
+                     + (('test_dataloader', ) if test else ()), original_form)
 
     hooks = dict(cfg.get('default_hooks') or {})
     checkpoint = dict(hooks.get('checkpoint') or dict(interval=1))
@@ -170,13 +214,14 @@ def prepare_test_config(cfg: Config, dist: dict | None = None, *, work_dir: str 
     """
     if not metrics and not out:
         raise ValueError('nothing to do: give --eval METRIC ... and/or --out RESULT.pkl')
-    cfg = _common(cfg, dist or dict(launcher='none'), work_dir)
+    cfg, original_form = _common(cfg, dist or dict(launcher='none'), work_dir)
     if not cfg.get('test_dataloader'):
         raise KeyError(f'{cfg.filename or "the config"} has no test set (data.test or test_dataloader)')
     evaluation_options = {}
     for evaluator in _as_list(cfg.get('test_evaluator')):
         if evaluator.get('type') == 'AccMetric' and evaluator.get('metric_options'):
             evaluation_options = evaluator['metric_options']
+    check_data_files(cfg, ('test_dataloader', ), original_form)
     cfg.test_evaluator = test_evaluators(metrics, out=out, confusion_dir=cfg.work_dir)
     if evaluation_options and metrics:
         cfg.test_evaluator[0]['metric_options'] = evaluation_options
