@@ -107,67 +107,78 @@ def _nonfinite(ragged) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ids, counts, flat[first]
 
 
-def check_values(packed: PackedAnnotations, num_joints: Optional[int] = None,
-                 joints_source: str = '', num_classes: Optional[int] = None) -> list[BadSample]:
+def check_values(packed: PackedAnnotations, num_joints: Optional[int] = None, joints_source: str = '',
+                 num_classes: Optional[int] = None, index: Optional[np.ndarray] = None) -> list[BadSample]:
     """Vectorised value checks over packed samples; at most one problem per sample.
 
     Args:
         num_joints: the joint count V every sample must have; where None, samples
-            must agree with the most common V of the file.
+            must agree with the most common V of the checked samples.
         joints_source: where ``num_joints`` comes from, for the message
             (e.g. "the graph layout 'nturgb+d' has 25").
         num_classes: labels must lie in ``[0, num_classes)``; where None, only >= 0.
+        index: the (sorted) ids of the samples to check; all where None. The
+            ``index`` of each returned :class:`BadSample` is a sample id.
     """
+    ids = np.arange(len(packed)) if index is None else np.asarray(index, dtype=np.int64)
+    if len(ids) == 0:
+        return []
     problems: dict[int, BadSample] = {}
 
-    def report(ids, field, describe):
-        for i in np.asarray(ids).tolist():
+    def report(mask, field, describe):
+        """``mask`` over the checked samples; ``describe(j)`` for the j-th of them."""
+        for j in np.flatnonzero(mask).tolist():
+            i = int(ids[j])
             if i not in problems:
-                problems[i] = BadSample(i, str(packed.frame_dir[i]), field, describe(i))
+                problems[i] = BadSample(i, str(packed.frame_dir[i]), field, describe(j))
 
-    shapes = packed.keypoint.shapes  # (N, 4): M, T, V, C
-    if len(shapes) == 0:
-        return []
+    shapes = np.asarray(packed.keypoint.shapes[ids])  # (n, 4): M, T, V, C
     M, T, V, C = shapes.T
-    shape_of = lambda i: tuple(int(x) for x in shapes[i])  # noqa: E731
+    shape_of = lambda j: tuple(int(x) for x in shapes[j])  # noqa: E731
 
-    report(np.flatnonzero(T == 0), 'keypoint', lambda i: f'no frames (shape {shape_of(i)})')
-    report(np.flatnonzero(M == 0), 'keypoint', lambda i: f'no persons (shape {shape_of(i)})')
+    report(T == 0, 'keypoint', lambda j: f'no frames (shape {shape_of(j)})')
+    report(M == 0, 'keypoint', lambda j: f'no persons (shape {shape_of(j)})')
     if num_joints is not None:
         source = joints_source or f'num_joints is {num_joints}'
-        report(np.flatnonzero(V != num_joints), 'keypoint', lambda i: f'{V[i]} joints, but {source}')
+        report(V != num_joints, 'keypoint', lambda j: f'{V[j]} joints, but {source}')
     else:
         common = _most_common(V)
-        report(np.flatnonzero(V != common), 'keypoint',
-               lambda i: f'{V[i]} joints, but most samples of the file have {common} '
+        report(V != common, 'keypoint',
+               lambda j: f'{V[j]} joints, but most samples of the file have {common} '
                          '(give num_joints or layout to say which is right)')
     common_c = _most_common(C)
-    report(np.flatnonzero(C != common_c), 'keypoint',
-           lambda i: f'{C[i]} coordinates per joint, but most samples of the file have {common_c}')
-    tf = packed.total_frames
-    report(np.flatnonzero(tf != T), 'total_frames', lambda i: f'{tf[i]}, but keypoint has {T[i]} frames')
-    label = packed.label
-    report(np.flatnonzero(label < 0), 'label', lambda i: f'{label[i]} is negative')
+    report(C != common_c, 'keypoint',
+           lambda j: f'{C[j]} coordinates per joint, but most samples of the file have {common_c}')
+    tf = np.asarray(packed.total_frames[ids])
+    report(tf != T, 'total_frames', lambda j: f'{tf[j]}, but keypoint has {T[j]} frames')
+    label = np.asarray(packed.label[ids])
+    report(label < 0, 'label', lambda j: f'{label[j]} is negative')
     if num_classes is not None:
-        report(np.flatnonzero(label >= num_classes), 'label',
-               lambda i: f'{label[i]} is outside [0, {num_classes}) (num_classes={num_classes})')
+        report(label >= num_classes, 'label',
+               lambda j: f'{label[j]} is outside [0, {num_classes}) (num_classes={num_classes})')
     score = packed.keypoint_score
     if score is not None:
-        mismatch = np.flatnonzero((score.shapes != shapes[:, :3]).any(axis=1))
-        report(mismatch, 'keypoint_score',
-               lambda i: f'shape {tuple(int(x) for x in score.shapes[i])} does not match keypoint {shape_of(i)[:3]}')
+        score_shapes = np.asarray(score.shapes[ids])
+        report((score_shapes != shapes[:, :3]).any(axis=1), 'keypoint_score',
+               lambda j: f'shape {tuple(int(x) for x in score_shapes[j])} does not match keypoint '
+                         f'{shape_of(j)[:3]}')
 
     for field, ragged in (('keypoint', packed.keypoint), ('keypoint_score', score)):
         if ragged is None:
             continue
-        ids, counts, first = _nonfinite(ragged)
-        where = dict(zip(ids.tolist(), zip(counts.tolist(), first.tolist())))
+        owners, counts, first = _nonfinite(ragged)
+        pos = np.searchsorted(ids, owners).clip(max=len(ids) - 1)
+        checked = ids[pos] == owners  # owners among the checked samples
+        mask = np.zeros(len(ids), dtype=bool)
+        mask[pos[checked]] = True
+        where = dict(zip(pos[checked].tolist(), zip(counts[checked].tolist(), first[checked].tolist())))
 
-        def describe(i, ragged=ragged, where=where):
-            count, flat = where[i]
-            pos = np.unravel_index(flat - ragged.offsets[i], tuple(ragged.shapes[i]))
-            at = ', '.join(f'{n} {int(p)}' for n, p in zip(('person', 'frame', 'joint', 'coordinate'), pos))
+        def describe(j, ragged=ragged, where=where):
+            count, flat = where[j]
+            i = int(ids[j])
+            at = np.unravel_index(flat - int(ragged.offsets[i]), tuple(int(x) for x in ragged.shapes[i]))
+            at = ', '.join(f'{n} {int(p)}' for n, p in zip(('person', 'frame', 'joint', 'coordinate'), at))
             return f'{count} NaN/inf value(s), the first at {at}'
 
-        report(ids, field, describe)
+        report(mask, field, describe)
     return sorted(problems.values(), key=lambda b: b.index)

@@ -24,10 +24,13 @@ a transform that writes into its input cannot change the store.
 """
 import ctypes
 import ctypes.util
+import os
 import pickle
 from typing import Any, Optional, Sequence
 
 import numpy as np
+
+from pyskl.utils.safe_pickle import loads_pickle
 
 #: fields held in their own arrays; everything else goes to the pickled "extras".
 CORE_FIELDS = ('frame_dir', 'label', 'total_frames', 'keypoint', 'keypoint_score')
@@ -65,8 +68,8 @@ class RaggedArrays:
         return self.data[self.offsets[i]:self.offsets[i + 1]].reshape(self.shapes[i])
 
     def get(self, i: int) -> np.ndarray:
-        """Sample ``i``'s array as a fresh copy."""
-        return self.view(i).copy()
+        """Sample ``i``'s array as a fresh copy (a plain ndarray, also from a memory map)."""
+        return np.array(self.view(i))
 
     def sample_of(self, flat_index: np.ndarray) -> np.ndarray:
         """Which sample each position of the flat buffer belongs to."""
@@ -76,18 +79,24 @@ class RaggedArrays:
 class PickledRecords:
     """N small Python objects, each pickled, in one ``uint8`` buffer."""
 
-    def __init__(self, objects: Sequence[Any]):
+    def __init__(self, data: np.ndarray, offsets: np.ndarray, source: str = 'packed annotations'):
+        self.data = data
+        self.offsets = offsets  # (N + 1,) int64
+        self.source = source  # names the bytes in errors
+
+    @classmethod
+    def pack(cls, objects: Sequence[Any]) -> 'PickledRecords':
         blobs = [pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL) for obj in objects]
-        self.offsets = np.zeros(len(blobs) + 1, dtype=np.int64)
-        np.cumsum([len(b) for b in blobs], out=self.offsets[1:])
-        self.data = np.frombuffer(b''.join(blobs), dtype=np.uint8).copy()
+        offsets = np.zeros(len(blobs) + 1, dtype=np.int64)
+        np.cumsum([len(b) for b in blobs], out=offsets[1:])
+        return cls(np.frombuffer(b''.join(blobs), dtype=np.uint8).copy(), offsets)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
     def get(self, i: int) -> Any:
-        # The bytes were written by this class from data that load_pickle already vetted.
-        return pickle.loads(memoryview(self.data[self.offsets[i]:self.offsets[i + 1]]))
+        # Restricted like the annotation file itself: the bytes may come from a cache on disk.
+        return loads_pickle(memoryview(self.data[self.offsets[i]:self.offsets[i + 1]]), self.source)
 
 
 class PackedAnnotations:
@@ -139,21 +148,56 @@ class PackedAnnotations:
                 scores, _float_dtype([s.dtype for s in scores]), scores[0].ndim, release=drop_score)
 
         rest = [{k: v for k, v in s.items() if k not in CORE_FIELDS} for s in samples]
-        extras = PickledRecords(rest) if any(rest) else None
+        extras = PickledRecords.pack(rest) if any(rest) else None
         return cls(frame_dir, label, total_frames, keypoint, keypoint_score, extras)
 
     def __len__(self) -> int:
         return len(self.label)
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every array of the store by a file name (for :meth:`save`)."""
+        out = dict(frame_dir=self.frame_dir, label=self.label, total_frames=self.total_frames)
+        for name in ('keypoint', 'keypoint_score'):
+            ragged = getattr(self, name)
+            if ragged is not None:
+                out.update({f'{name}.data': ragged.data, f'{name}.offsets': ragged.offsets,
+                            f'{name}.shapes': ragged.shapes})
+        if self.extras is not None:
+            out.update({'extras.data': self.extras.data, 'extras.offsets': self.extras.offsets})
+        return out
+
+    def save(self, folder: str) -> None:
+        """One ``.npy`` file per array in ``folder`` (which must exist)."""
+        for name, array in self.arrays().items():
+            np.save(os.path.join(folder, f'{name}.npy'), array, allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: str, mmap: bool = True) -> 'PackedAnnotations':
+        """The store :meth:`save` wrote; memory-mapped read-only, so that every process
+        reading it (all ranks and workers of a machine) shares one copy in the page cache."""
+        def get(name):
+            path = os.path.join(folder, f'{name}.npy')
+            if not os.path.exists(path):
+                return None
+            return np.load(path, mmap_mode='r' if mmap else None, allow_pickle=False)
+
+        def ragged(name):
+            data = get(f'{name}.data')
+            return None if data is None else RaggedArrays(data, get(f'{name}.offsets'), get(f'{name}.shapes'))
+
+        extras = get('extras.data')
+        if extras is not None:
+            extras = PickledRecords(extras, get('extras.offsets'), source=os.path.join(folder, 'extras.data.npy'))
+        keypoint = ragged('keypoint')
+        if keypoint is None:
+            raise FileNotFoundError(f'{folder}: no keypoint.data.npy (not a packed annotation cache)')
+        # frame_dir is small and compared often: read it into memory
+        return cls(np.array(get('frame_dir')), get('label'), get('total_frames'), keypoint,
+                   ragged('keypoint_score'), extras)
+
     @property
     def nbytes(self) -> int:
-        arrays = [self.frame_dir, self.label, self.total_frames, self.keypoint.data, self.keypoint.offsets,
-                  self.keypoint.shapes]
-        if self.keypoint_score is not None:
-            arrays += [self.keypoint_score.data, self.keypoint_score.offsets, self.keypoint_score.shapes]
-        if self.extras is not None:
-            arrays += [self.extras.data, self.extras.offsets]
-        return sum(a.nbytes for a in arrays)
+        return sum(a.nbytes for a in self.arrays().values())
 
     def get(self, i: int) -> dict:
         """Sample ``i`` as the dict the annotation file held (arrays are fresh copies)."""

@@ -6,8 +6,11 @@ sample holds ``frame_dir``, ``label``, ``total_frames``, ``keypoint``
 ``M x T x V x C`` and, for 2D data, ``keypoint_score`` ``M x T x V``,
 ``img_shape``, ``original_shape``.
 """
+import json
 import logging
 import os
+import shutil
+import tempfile
 from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
@@ -23,6 +26,40 @@ from .transforms.compose import Compose
 
 _SHOWN_BAD_SAMPLES = 5  # bad samples quoted in the log in 'skip' mode
 _TRIM_ABOVE = 64 * 2**20  # return freed heap to the OS after packing more than this many bytes
+_CACHE_VERSION = 1
+
+
+def _read_cache_meta(folder: str) -> Optional[dict]:
+    try:
+        with open(os.path.join(folder, 'meta.json'), encoding='utf-8') as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _write_cache(folder: str, packed: PackedAnnotations, meta: dict) -> bool:
+    """Write the cache atomically (a temporary folder renamed into place); False where
+    the folder cannot be written (the dataset then keeps the store in memory)."""
+    parent = os.path.dirname(os.path.abspath(folder))
+    try:
+        tmp = tempfile.mkdtemp(dir=parent, prefix=f'.{os.path.basename(folder)}.')
+    except OSError as err:
+        print_log(f'cannot write the annotation cache {folder} ({err}); keeping the annotations in memory',
+                  logger='current', level=logging.WARNING)
+        return False
+    try:
+        packed.save(tmp)
+        with open(os.path.join(tmp, 'meta.json'), 'w', encoding='utf-8') as f:
+            json.dump(meta, f)
+        if os.path.isdir(folder):  # stale; readers that mapped its files keep them until they close
+            shutil.rmtree(folder, ignore_errors=True)
+        os.rename(tmp, folder)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        written = _read_cache_meta(folder)
+        if written is None or written.get('source') != meta['source']:  # not another process finishing first
+            raise
+    return True
 
 
 @DATASETS.register_module()
@@ -72,6 +109,13 @@ class PoseDataset(BaseDataset):
         on_bad_sample: ``'raise'`` (default): a bad sample raises a
             ``ValueError`` naming the file, its ``frame_dir`` and the field;
             ``'skip'``: bad samples are left out, counted and quoted in the log.
+        cache: False (default): load the pickle and pack it in memory. True, or
+            a folder: keep the packed arrays as ``.npy`` files in that folder
+            (True: ``<ann_file>.cache`` beside the pickle), built on first use
+            and whenever the pickle changes, and memory-map them read-only:
+            every rank and worker on a machine then shares one copy in the page
+            cache, and later runs start without unpickling. (With several ranks,
+            build it once first, e.g. by one process, or each rank builds it.)
         start_index: added to each sample as ``start_index`` (frame index origin).
         modality: added to each sample as ``modality``.
         test_mode: added to each sample as ``test_mode`` (deterministic
@@ -94,6 +138,7 @@ class PoseDataset(BaseDataset):
                  num_joints: Optional[int] = None,
                  layout: Union[str, dict, None] = None,
                  on_bad_sample: str = 'raise',
+                 cache: Union[bool, str, os.PathLike] = False,
                  start_index: int = 0,
                  modality: str = 'Pose',
                  test_mode: bool = False,
@@ -118,6 +163,7 @@ class PoseDataset(BaseDataset):
         self.box_thr = box_thr
         self.repeat = repeat
         self.on_bad_sample = on_bad_sample
+        self.cache = cache
         self.start_index = start_index
         self.modality = modality
         self.label_map = None if label_map is None else os.fspath(label_map)
@@ -191,32 +237,42 @@ class PoseDataset(BaseDataset):
         self.full_init()
         return [self._packed.get(int(i)) for i in self._base_index]
 
-    def _select_split(self, data, path: str) -> list:
-        if isinstance(data, dict):
-            if 'annotations' not in data:
-                raise KeyError(f"{path}: expected a dict with 'annotations' (and 'split'), "
-                               f'found keys {sorted(map(str, data))}')
-            samples = data['annotations']
-        elif isinstance(data, list):
-            samples = data
-        else:
+    @staticmethod
+    def _file_contents(data, path: str) -> tuple[list, Optional[dict]]:
+        """The annotation list and the split dict (None where the file has none)."""
+        if isinstance(data, list):
+            return data, None
+        if not isinstance(data, dict):
             raise TypeError(f"{path}: expected a dict with 'split' and 'annotations', got {type(data).__name__}")
+        if 'annotations' not in data:
+            raise KeyError(f"{path}: expected a dict with 'annotations' (and 'split'), "
+                           f'found keys {sorted(map(str, data))}')
+        samples, splits = data['annotations'], data.get('split')
         if not isinstance(samples, list):
             raise TypeError(f"{path}: 'annotations' must be a list of dicts, got {type(samples).__name__}")
+        if splits is not None:
+            if not isinstance(splits, dict):
+                raise TypeError(f"{path}: 'split' must be a dict of split name -> list of frame_dir, "
+                                f'got {type(splits).__name__}')
+            for name, names in splits.items():
+                if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+                    raise TypeError(f"{path}: split {name!r} must be a list of frame_dir strings")
+        return samples, splits
+
+    def _wanted(self, splits: Optional[dict], path: str) -> Optional[set]:
+        """The frame_dirs of the requested split (None: no split asked for, keep all)."""
         if self.split is None:
-            return samples
-        splits = data.get('split') if isinstance(data, dict) else None
-        if not isinstance(splits, dict):
+            return None
+        if splits is None:
             raise KeyError(f"{path}: split={self.split!r} was asked for, but the file has no 'split' dict")
         if self.split not in splits:
             raise KeyError(f'{path}: no split {self.split!r}; the file has splits {sorted(splits)}')
-        wanted = set(splits[self.split])
-        chosen = [s for s in samples if not isinstance(s, dict) or s.get('frame_dir') in wanted]
-        missing = len(wanted) - len({s.get('frame_dir') for s in chosen if isinstance(s, dict)})
-        if missing:
-            print_log(f'{path}: {missing} frame_dir(s) of split {self.split!r} have no annotation',
+        return set(splits[self.split])
+
+    def _warn_missing(self, wanted: set, found: int, path: str) -> None:
+        if len(wanted) > found:
+            print_log(f'{path}: {len(wanted) - found} frame_dir(s) of split {self.split!r} have no annotation',
                       logger='current', level=logging.WARNING)
-        return chosen
 
     def _bad(self, bad: list[BadSample], path: str) -> None:
         if not bad:
@@ -236,60 +292,102 @@ class PoseDataset(BaseDataset):
                   + ('\n  ...' if len(bad) > _SHOWN_BAD_SAMPLES else ''), logger='current', level=logging.WARNING)
 
     def _load_packed(self) -> tuple[PackedAnnotations, np.ndarray]:
+        """The packed store and the sorted ids of the samples to use."""
         path = self.ann_file
-        samples = self._select_split(load_pickle(path), path)
+        if self.cache:
+            packed, splits, structural = self._cached_store(path)
+            wanted = self._wanted(splits, path)
+            if wanted is None:
+                index = np.arange(len(packed))
+            else:
+                index = np.flatnonzero(np.isin(packed.frame_dir, np.array(sorted(wanted), dtype=str)))
+                # a sample without a frame_dir belongs to no split, but is still reported
+                structural = [b for b in structural if b.frame_dir is None or b.frame_dir in wanted]
+                found = set(packed.frame_dir[index].tolist()) | {b.frame_dir for b in structural}
+                self._warn_missing(wanted, len(found - {None}), path)
+            self._bad(structural, path)
+        else:
+            samples, splits = self._file_contents(load_pickle(path), path)
+            wanted = self._wanted(splits, path)
+            if wanted is not None:
+                samples = [s for s in samples
+                           if not isinstance(s, dict) or not isinstance(s.get('frame_dir'), str)
+                           or s['frame_dir'] in wanted]
+                self._warn_missing(wanted, len({s.get('frame_dir') for s in samples if isinstance(s, dict)}), path)
+            packed = self._pack(samples, path)
+            del samples
+            index = np.arange(len(packed))
 
+        bad = check_values(packed, self.num_joints, self._joints_source, self.num_classes, index=index)
+        self._bad(bad, path)
+        index = np.setdiff1d(index, [b.index for b in bad])
+
+        if self.valid_ratio:
+            ratio = self._valid_frame_ratio(packed, index)
+            low = ratio < self.valid_ratio
+            self.num_dropped_by_valid_ratio = int(low.sum())
+            index = index[~low]
+            print_log(f'{path}: valid_ratio={self.valid_ratio} dropped {self.num_dropped_by_valid_ratio} '
+                      f'sample(s) with fewer valid frames', logger='current')
+        print_log(f'{path}: {len(index)} samples' + (f' of split {self.split!r}' if self.split else '')
+                  + f', {packed.nbytes / 2**20:.1f} MiB packed'
+                  + (' (memory-mapped cache)' if self.cache else ''), logger='current')
+        return packed, index
+
+    def _pack(self, samples: list, path: str) -> PackedAnnotations:
+        """Structure checks (reported per ``on_bad_sample``), then packing of the good samples."""
         bad = check_structure(samples)
         self._bad(bad, path)
         if bad:
             dropped = {b.index for b in bad}
             samples = [s for i, s in enumerate(samples) if i not in dropped]
-        precounted = self._precounted_valid_frames(samples)
         packed = PackedAnnotations.pack(samples)
         del samples
         if packed.nbytes > _TRIM_ABOVE:
             release_freed_heap()
+        return packed
 
-        bad = check_values(packed, self.num_joints, self._joints_source, self.num_classes)
-        self._bad(bad, path)
-        keep = np.ones(len(packed), dtype=bool)
-        keep[[b.index for b in bad]] = False
+    def _cache_folder(self, path: str) -> str:
+        return os.fspath(self.cache) if isinstance(self.cache, (str, os.PathLike)) else path + '.cache'
 
-        if self.valid_ratio:
-            ratio = self._valid_frame_ratio(packed, precounted, keep)
-            low = keep & (ratio < self.valid_ratio)
-            self.num_dropped_by_valid_ratio = int(low.sum())
-            keep &= ~low
-            print_log(f'{path}: valid_ratio={self.valid_ratio} dropped {self.num_dropped_by_valid_ratio} '
-                      f'sample(s) with fewer valid frames', logger='current')
-        keep = np.flatnonzero(keep)
-        print_log(f'{path}: {len(keep)} samples' + (f' of split {self.split!r}' if self.split else '')
-                  + f', {packed.nbytes / 2**20:.1f} MiB packed', logger='current')
-        return packed, keep
+    def _cached_store(self, path: str) -> tuple[PackedAnnotations, Optional[dict], list[BadSample]]:
+        """The packed store, memory-mapped from the cache folder; (re)built there from the
+        pickle when missing or older than it. Structural problems are kept in the cache
+        and reported by every dataset that uses the samples concerned."""
+        folder = self._cache_folder(path)
+        stat = os.stat(path)
+        stamp = dict(version=_CACHE_VERSION, file=os.path.abspath(path), size=stat.st_size,
+                     mtime_ns=stat.st_mtime_ns)
+        meta = _read_cache_meta(folder)
+        if meta is None or meta.get('source') != stamp:
+            samples, splits = self._file_contents(load_pickle(path), path)
+            structural = check_structure(samples)
+            dropped = {b.index for b in structural}
+            packed = PackedAnnotations.pack([s for i, s in enumerate(samples) if i not in dropped])
+            del samples
+            meta = dict(source=stamp, split=splits, structural=[list(vars(b).values()) for b in structural])
+            if not _write_cache(folder, packed, meta):
+                return packed, splits, structural
+            del packed
+            release_freed_heap()
+            print_log(f'{path}: wrote the packed cache {folder}', logger='current')
+        return (PackedAnnotations.load(folder), meta['split'], [BadSample(*b) for b in meta['structural']])
 
-    def _precounted_valid_frames(self, samples: list[dict]) -> Optional[np.ndarray]:
-        """The original 2D files' ``valid[box_thr]`` frame counts (-1 where absent)."""
-        if not self.valid_ratio or self.box_thr is None:
-            return None
-        counts = np.full(len(samples), -1, dtype=np.int64)
-        for i, s in enumerate(samples):
-            valid = s.get('valid')
-            if isinstance(valid, dict) and self.box_thr in valid:
-                counts[i] = int(valid[self.box_thr])
-        return counts
-
-    def _valid_frame_ratio(self, packed: PackedAnnotations, precounted: Optional[np.ndarray],
-                           keep: np.ndarray) -> np.ndarray:
-        ratio = np.ones(len(packed))
+    def _valid_frame_ratio(self, packed: PackedAnnotations, index: np.ndarray) -> np.ndarray:
+        """The fraction of valid frames of each sample in ``index`` (see ``valid_ratio``)."""
+        ratio = np.ones(len(index))
         score = packed.keypoint_score if self.box_thr is not None else None
-        for i in np.flatnonzero(keep):
-            if precounted is not None and precounted[i] >= 0:
-                valid = precounted[i]
-            elif score is not None:  # M, T, V -> T: some person's mean joint score reaches box_thr
+        for j, i in enumerate(index.tolist()):
+            valid = None
+            if self.box_thr is not None and packed.extras is not None:
+                precounted = packed.extras.get(i).get('valid')  # the original 2D files' frame counts
+                if isinstance(precounted, dict) and self.box_thr in precounted:
+                    valid = int(precounted[self.box_thr])
+            if valid is None and score is not None:  # M, T, V -> T: some person's mean score reaches box_thr
                 valid = (score.view(i).mean(axis=2, dtype=np.float32) >= self.box_thr).any(axis=0).sum()
-            else:  # M, T, V, C -> T: some joint is non-zero
+            elif valid is None:  # M, T, V, C -> T: some joint is non-zero
                 valid = (packed.keypoint.view(i) != 0).any(axis=(0, 2, 3)).sum()
-            ratio[i] = valid / packed.total_frames[i]
+            ratio[j] = valid / packed.total_frames[i]
         return ratio
 
     # ------------------------------------------------------------------ access

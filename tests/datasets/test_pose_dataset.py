@@ -444,3 +444,91 @@ def test_memory_benchmark_datasets_agree(tmp_path):
     if os.path.exists('/proc/self/smaps_rollup'):
         mem = bench.smaps_rollup('self')
         assert 0 < mem['uss'] <= mem['rss'] and 0 < mem['pss'] <= mem['rss']
+
+
+# ---------------------------------------------------------------- memory-mapped cache
+def _same_data(a, b):
+    assert len(a) == len(b)
+    for i in range(len(a)):
+        x, y = a.get_data_info(i), b.get_data_info(i)
+        assert x.keys() == y.keys() and x['frame_dir'] == y['frame_dir'] and x['label'] == y['label']
+        np.testing.assert_array_equal(x['keypoint'], y['keypoint'])
+        assert type(y['keypoint']) is np.ndarray and y['keypoint'].dtype == x['keypoint'].dtype
+
+
+def test_cache_matches_in_memory_and_is_memory_mapped(tmp_path, monkeypatch):
+    samples = [make_sample(n, label=i, T=4 + i, dtype=np.float16, seed=i, img_shape=(1, 2)) for i, n in enumerate(NAMES)]
+    path = write_ann(tmp_path, samples, split=dict(train=[NAMES[4], NAMES[1]], val=[NAMES[0]]))
+    for split in ('train', 'val', None):
+        cached = PoseDataset(path, split=split, cache=True)
+        _same_data(PoseDataset(path, split=split), cached)
+        assert isinstance(cached._packed.keypoint.data, np.memmap)
+    assert frame_dirs(PoseDataset(path, split='train', cache=True)) == [NAMES[1], NAMES[4]]
+    folder = tmp_path / 'ntu60_3danno.pkl.cache'
+    assert (folder / 'meta.json').exists() and (folder / 'keypoint.data.npy').exists()
+
+    # later datasets read the cache only
+    def no_pickle(path):
+        raise AssertionError('the pickle was read again')
+
+    monkeypatch.setattr('pyskl.datasets.pose_dataset.load_pickle', no_pickle)
+    assert len(PoseDataset(path, split='val', cache=True)) == 1
+    with pytest.raises(KeyError, match="no split 'test'; the file has splits \\['train', 'val'\\]"):
+        PoseDataset(path, split='test', cache=True)
+
+
+def test_cache_is_rebuilt_when_the_pickle_changes(tmp_path):
+    path = write_ann(tmp_path, [make_sample('a'), make_sample('b')])
+    assert frame_dirs(PoseDataset(path, cache=str(tmp_path / 'c'))) == ['a', 'b']
+    os.utime(path, ns=(1, 1))  # a different file as far as the stamp goes
+    write_ann(tmp_path, [make_sample('x'), make_sample('y'), make_sample('z')])
+    assert frame_dirs(PoseDataset(path, cache=str(tmp_path / 'c'))) == ['x', 'y', 'z']
+    assert sorted(os.listdir(tmp_path)) == ['c', 'ntu60_3danno.pkl']  # no temporary folder left
+
+
+def test_cache_reports_bad_samples_of_the_split(tmp_path, log_lines):
+    no_label = make_sample('nolabel')
+    del no_label['label']
+    samples = [make_sample('a'), no_label, make_sample('v3', V=3), make_sample('b')]
+    path = write_ann(tmp_path, samples, split=dict(train=['a', 'b'], val=['nolabel', 'v3', 'b']))
+    assert frame_dirs(PoseDataset(path, split='train', cache=True, layout='nturgb+d')) == ['a', 'b']
+    with pytest.raises(ValueError, match=f"^{path}: sample 'nolabel' field 'label': missing$"):
+        PoseDataset(path, split='val', cache=True, layout='nturgb+d')
+    ds = PoseDataset(path, split='val', cache=True, layout='nturgb+d', on_bad_sample='skip')
+    assert frame_dirs(ds) == ['b'] and len(ds.bad_samples) == 2
+    assert not any('have no annotation' in line for line in log_lines)
+
+
+def test_cache_falls_back_to_memory_where_it_cannot_write(tmp_path, log_lines):
+    path = write_ann(tmp_path, [make_sample('a')])
+    ds = PoseDataset(path, cache=str(tmp_path / 'missing' / 'parent' / 'cache'))
+    assert frame_dirs(ds) == ['a'] and not isinstance(ds._packed.keypoint.data, np.memmap)
+    assert any('cannot write the annotation cache' in line for line in log_lines)
+
+
+def test_cache_contents_are_not_trusted(tmp_path):
+    marker = tmp_path / 'pwned'
+
+    class Payload:
+        def __reduce__(self):
+            return os.system, (f'touch {marker}', )
+
+    path = write_ann(tmp_path, [make_sample('a', img_shape=(1, 2))])
+    PoseDataset(path, cache=True)
+    blob = pickle.dumps(dict(img_shape=Payload()))
+    folder = tmp_path / 'ntu60_3danno.pkl.cache'
+    np.save(folder / 'extras.data.npy', np.frombuffer(blob, np.uint8))
+    np.save(folder / 'extras.offsets.npy', np.array([0, len(blob)], np.int64))
+    ds = PoseDataset(path, cache=True)
+    with pytest.raises(UnsafePickleError, match='extras.data.npy: refusing to unpickle'):
+        ds.get_data_info(0)
+    assert not marker.exists()
+
+
+def test_cache_with_dataloader_workers(ann):
+    path, samples = ann
+    ds = PoseDataset(path, pipeline=GCN_PIPELINE, cache=True)
+    loader = torch.utils.data.DataLoader(ds, batch_size=5, num_workers=2, collate_fn=default_collate)
+    (batch, ) = list(loader)
+    assert batch['keypoint'].shape == (5, 1, 2, 8, 25, 3)
+    assert batch['label'].tolist() == [s['label'] for s in samples]
