@@ -5,6 +5,7 @@ float16 keypoints, about 600 MB) to a temporary folder, then, for each of
 
   (a) a naive dataset holding the loaded list of dicts, and
   (b) ``PoseDataset`` (annotations packed into a few numpy arrays),
+  (c) ``PoseDataset(cache=True)`` (the packed arrays memory-mapped from ``.npy`` files),
 
 iterates one epoch with ``--workers`` DataLoader workers (forked, as mmengine's
 Runner does) and reads each worker's ``/proc/<pid>/smaps_rollup`` when it
@@ -31,14 +32,15 @@ MiB = 2**20
 
 
 def smaps_rollup(pid) -> dict:
-    """Rss, Pss and USS (private clean + dirty) of a process, in bytes."""
+    """Rss, Pss, USS (private clean + dirty) and anonymous (not file-backed) memory, in bytes."""
     fields = {}
     with open(f'/proc/{pid}/smaps_rollup') as f:
         for line in f:
             parts = line.split()
             if len(parts) == 3 and parts[2] == 'kB':
                 fields[parts[0].rstrip(':')] = int(parts[1]) * 1024
-    return dict(rss=fields['Rss'], pss=fields['Pss'], uss=fields['Private_Clean'] + fields['Private_Dirty'])
+    return dict(rss=fields['Rss'], pss=fields['Pss'], uss=fields['Private_Clean'] + fields['Private_Dirty'],
+                anon=fields['Anonymous'])
 
 
 def write_annotations(path: str, num_samples: int, shape: tuple, dtype: str, two_d: bool = False,
@@ -85,13 +87,16 @@ def record_start(outdir, worker_id):
 
 
 def measure(kind: str, ann_file: str, workers: int, batch_size: int) -> dict:
-    """One epoch over ``kind`` ('naive' or 'packed'); runs in its own process."""
+    """One epoch over ``kind`` ('naive', 'packed' or 'cached'); runs in its own process."""
     import torch
 
     from pyskl.datasets import PoseDataset  # imported by both, so that both main processes look alike
 
     t0 = time.time()
-    dataset = NaiveDataset(ann_file) if kind == 'naive' else PoseDataset(ann_file, pipeline=[])
+    if kind == 'naive':
+        dataset = NaiveDataset(ann_file)
+    else:
+        dataset = PoseDataset(ann_file, pipeline=[], cache=kind == 'cached')
     gc.collect()
     load_s = time.time() - t0
     main = smaps_rollup('self')
@@ -127,7 +132,7 @@ def main():
     parser.add_argument('--workers', type=int, default=4)
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument('--tmpdir', default=None, help='where the synthetic file goes (default: system temp)')
-    parser.add_argument('--child', choices=['naive', 'packed'], help=argparse.SUPPRESS)
+    parser.add_argument('--child', choices=['naive', 'packed', 'cached'], help=argparse.SUPPRESS)
     parser.add_argument('--ann-file', help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -143,28 +148,35 @@ def main():
         print(f'synthetic file: {args.num_samples} {"2D " if args.two_d else ""}samples, '
               f'keypoint up to {tuple(args.shape)} {args.dtype}, '
               f'{size / MiB:.0f} MiB (written in {time.time() - t0:.0f} s)')
+        # (c) reads the memory-mapped cache; build it first, as a first run would
+        subprocess.run([sys.executable, '-c', 'import sys; from pyskl.datasets import PoseDataset; '
+                        'PoseDataset(sys.argv[1], cache=True)', ann_file], check=True, capture_output=True)
         results = {}
-        for kind in ('naive', 'packed'):
+        for kind in ('naive', 'packed', 'cached'):
             cmd = [sys.executable, __file__, '--child', kind, '--ann-file', ann_file, '--workers',
                    str(args.workers), '--batch-size', str(args.batch_size)]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
             results[kind] = json.loads(out.strip().splitlines()[-1])
 
-    if results['naive']['checksum'] != results['packed']['checksum']:
-        raise RuntimeError('the two datasets returned different data')
-    label = dict(naive='(a) list of dicts', packed='(b) PoseDataset')
+    if len({r['checksum'] for r in results.values()}) != 1:
+        raise RuntimeError('the datasets returned different data')
+    label = dict(naive='(a) list of dicts', packed='(b) PoseDataset', cached='(c) ... cache=True')
     print(f'\n{args.workers} workers, one epoch of {results["naive"]["items"]} items, batch {args.batch_size}')
-    print(f'{"dataset":<18} {"load s":>7} {"epoch s":>8} {"main RSS":>10} '
+    print(f'{"dataset":<20} {"load s":>7} {"epoch s":>8} {"main RSS":>10} {"main anon":>10} '
           f'{"worker USS growth (MiB), each":>34} {"mean":>8} {"PSS growth mean":>16}')
     for kind, r in results.items():
         uss = [w['uss_growth'] / MiB for w in r['workers']]
         pss = [w['pss_growth'] / MiB for w in r['workers']]
-        print(f'{label[kind]:<18} {r["load_s"]:>7.1f} {r["epoch_s"]:>8.1f} {r["main"]["rss"] / MiB:>8.0f} M '
+        print(f'{label[kind]:<20} {r["load_s"]:>7.1f} {r["epoch_s"]:>8.1f} {r["main"]["rss"] / MiB:>8.0f} M '
+              f'{r["main"]["anon"] / MiB:>8.0f} M '
               f'{" ".join(f"{u:7.1f}" for u in uss):>34} {np.mean(uss):>8.1f} {np.mean(pss):>14.1f} M')
-    a = np.mean([w['uss_growth'] for w in results['naive']['workers']])
-    b = np.mean([w['uss_growth'] for w in results['packed']['workers']])
-    print(f'\nper-worker USS growth, naive / PoseDataset: {a / MiB:.1f} / {b / MiB:.1f} MiB '
-          f'= {a / max(b, 1):.1f}x; file size {size / MiB:.0f} MiB')
+    a, b, c = (np.mean([w['uss_growth'] for w in results[k]['workers']]) for k in ('naive', 'packed', 'cached'))
+    print(f'\nper-worker USS growth, naive / PoseDataset / PoseDataset(cache=True): {a / MiB:.1f} / '
+          f'{b / MiB:.1f} / {c / MiB:.1f} MiB; naive / PoseDataset = {a / max(b, 1):.1f}x; '
+          f'file size {size / MiB:.0f} MiB')
+    print('main anon: the main process\'s anonymous (heap) memory; the rest of its RSS is file-backed: '
+          'libraries, and with cache=True the mapped .npy files, which are page cache shared by every '
+          'process that maps them (all ranks of a machine) and which the kernel may drop and re-read.')
 
 
 if __name__ == '__main__':
