@@ -159,8 +159,10 @@ def lr_config_to_schedulers(lr_config: dict, max_epochs: int) -> list[dict]:
     epoch`` iterations, via ``convert_to_iter_based``). Warm-up ``'linear'`` (``LinearLR``
     from ``warmup_ratio`` to 1) or ``'constant'`` (``ConstantLR``) over ``warmup_iters``
     iterations, or epochs with ``warmup_by_epoch=True``, multiplies the main schedule as the
-    original did. (With ``min_lr > 0`` the chained cosine is a close, not exact, match of
-    the original during warm-up.)
+    original did. Three near matches: a warm-up counted in epochs ends one iteration early (for a
+    linear one, a relative difference of at most ``(1 - warmup_ratio) / warm-up iterations``
+    before that), so does a ``poly`` decay per iteration, and during
+    warm-up a cosine schedule with ``min_lr > 0`` is chained, not exactly the original's.
     """
     lr_config = dict(lr_config)
     if 'policy' not in lr_config:
@@ -183,8 +185,15 @@ def lr_config_to_schedulers(lr_config: dict, max_epochs: int) -> list[dict]:
             raise ValueError(f'lr_config.warmup_iters must be > 0 with warmup={warmup!r}, got {iters}')
         if not 0 < ratio <= 1:
             raise ValueError(f'lr_config.warmup_ratio must be in (0, 1], got {ratio}')
-        span = (dict(by_epoch=True, convert_to_iter_based=True, begin=0, end=iters)
-                if lr_config.get('warmup_by_epoch', False) else dict(by_epoch=False, begin=0, end=iters))
+        by_epoch_warmup = lr_config.get('warmup_by_epoch', False)
+        span = (dict(by_epoch=True, convert_to_iter_based=True, begin=0, end=iters) if by_epoch_warmup
+                else dict(by_epoch=False, begin=0, end=iters))
+        # The original's factor at iteration i < n is ratio + (1 - ratio) * i / n ('linear') or
+        # ratio ('constant'), and 1 from i = n; mmengine's LinearLR/ConstantLR over [begin, end)
+        # reach 1 at end - 1, hence end = n + 1. (A span in epochs cannot be one iteration
+        # longer: there the warm-up ends one iteration early.)
+        if not by_epoch_warmup:
+            span['end'] = iters + 1
         if warmup == 'linear':
             schedulers.append(dict(type='LinearLR', start_factor=ratio, end_factor=1.0, **span))
         elif warmup == 'constant':
@@ -208,8 +217,10 @@ def lr_config_to_schedulers(lr_config: dict, max_epochs: int) -> list[dict]:
         schedulers.append(dict(type='CosineAnnealingLR', T_max=max_epochs, begin=0, end=max_epochs, **floor,
                                **timing))
     elif policy == 'poly':
+        # mmengine's PolyLR reaches eta_min at step end - 1, the original's would at max_epochs:
+        # per epoch, end = max_epochs + 1 is exact; per iteration the decay ends one iteration early.
         schedulers.append(dict(type='PolyLR', power=lr_config.get('power', 1.0), eta_min=lr_config.get('min_lr', 0.),
-                               begin=0, end=max_epochs, **timing))
+                               begin=0, end=max_epochs + 1 if by_epoch else max_epochs, **timing))
     return schedulers
 
 
