@@ -80,11 +80,21 @@ def read_checkpoint(path: str, map_location: str | Callable | torch.device | Non
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # noqa: BLE001 - re-raised with the file name, in one line
-        first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ValueError(f'{path} is not a readable checkpoint ({type(e).__name__}: {first_line})') from e
+        raise ValueError(f'{path} is not a readable checkpoint ({_load_error_reason(e)})') from e
     if not isinstance(checkpoint, dict):
         raise ValueError(f'{path} holds a {type(checkpoint).__name__}, not a checkpoint dict')
     return checkpoint
+
+
+def _load_error_reason(err: Exception) -> str:
+    """The informative part of a ``torch.load`` error, in one line."""
+    text = str(err)
+    if 'WeightsUnpickler error:' in text:  # torch's long weights-only message: keep the cause only
+        cause = text.split('WeightsUnpickler error:', 1)[1].strip().splitlines()[0].split('. ')[0].rstrip('.')
+        return (f'it holds more than weights and plain data: {cause}; pyskl loads checkpoints weights-only and '
+                'runs no code from them')
+    lines = text.strip().splitlines()
+    return f'{type(err).__name__}: {lines[0]}' if lines else type(err).__name__
 
 
 _STEP_FILE = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
