@@ -141,7 +141,7 @@ def plot_training_curves(path: PathLike, train_steps: Sequence[float], losses: S
         values = np.asarray(val_top1, dtype=np.float64)
         ax_acc.plot(val_epochs, values, 's-', color='tab:green')
         best = int(np.argmax(values))
-        ax_acc.annotate(f'best {values[best]:.4g} (epoch {val_epochs[best]:g})',
+        ax_acc.annotate(f'best {values[best]:.4f} (epoch {val_epochs[best]:g})',
                         (val_epochs[best], values[best]), textcoords='offset points', xytext=(0, -14),
                         ha='center', fontsize=8)
     else:
