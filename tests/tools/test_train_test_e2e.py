@@ -67,23 +67,23 @@ def test_demo_dist_train_then_dist_test(tmp_path):
         _run([sys.executable, 'tools/data/make_demo_data.py', str(tmp_path / 'data')])
         ann = tmp_path / 'data' / 'demo_3danno.pkl'
         options = [f'data.{k}.ann_file={ann}' for k in ('train.dataset', 'val', 'test')]
-    # two epochs instead of eight keep CI short; already far above chance (1/8)
+    # three epochs instead of eight keep CI short; already far above chance (1/8)
     _run(['bash', 'tools/dist_train.sh', DEMO, '2', '--validate', '--test-last', '--seed', '0',
-          '--work-dir', str(work), '--cfg-options', 'total_epochs=2', *options])
+          '--work-dir', str(work), '--cfg-options', 'total_epochs=3', *options])
     log = _logs(work)
     assert 'Distributed training: True' in log and "launcher = 'pytorch'" in log
-    assert 'Epoch(train) [2]' in log and len(_metric(log, 'val', 'top1_acc')) == 2
+    assert 'Epoch(train) [3]' in log and len(_metric(log, 'val', 'top1_acc')) == 3
     assert 'Testing the last checkpoint' in log
 
-    checkpoint = read_checkpoint(str(work / 'epoch_2.pth'))
-    assert (checkpoint['meta']['epoch'], checkpoint['meta']['iter']) == (2, 30)  # 2 x 240 x 2 / (2 x 16)
-    assert (work / 'last_checkpoint').read_text() == str(work / 'epoch_2.pth')
+    checkpoint = read_checkpoint(str(work / 'epoch_3.pth'))
+    assert (checkpoint['meta']['epoch'], checkpoint['meta']['iter']) == (3, 45)  # 3 x 240 x 2 / (2 x 16)
+    assert (work / 'last_checkpoint').read_text() == str(work / 'epoch_3.pth')
     assert list(work.glob('best_top1_acc_epoch_*.pth'))
     for name in ('last_pred.pkl', 'confusion_matrix_last.png', 'confusion_matrix_last.csv', 'training_curves.png'):
         assert (work / name).is_file(), name
 
     result = work / 'result.pkl'
-    _run(['bash', 'tools/dist_test.sh', DEMO, str(work / 'epoch_2.pth'), '2', '--eval', 'top_k_accuracy',
+    _run(['bash', 'tools/dist_test.sh', DEMO, str(work / 'epoch_3.pth'), '2', '--eval', 'top_k_accuracy',
           '--out', str(result), '--work-dir', str(work), *(['--cfg-options', *options] if options else [])])
     with open(result, 'rb') as f:
         scores = pickle.load(f)
@@ -97,7 +97,7 @@ def test_demo_dist_train_then_dist_test(tmp_path):
     top1 = float(np.mean(np.stack(scores).argmax(1) == labels))
     test_log = _logs(work)
     assert _metric(test_log, 'test', 'top1_acc')[-1] == pytest.approx(top1, abs=1e-4)
-    assert top1 >= 0.25, f'top-1 {top1:.3f} is not clearly above chance (0.125)'
+    assert top1 >= 0.3, f'top-1 {top1:.3f} is not clearly above chance (0.125)'
     # the in-memory model tested after training and its checkpoint tested now agree
     with open(work / 'last_pred.pkl', 'rb') as f:
         np.testing.assert_allclose(np.stack(pickle.load(f)), np.stack(scores), atol=1e-6)
