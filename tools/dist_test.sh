@@ -24,6 +24,6 @@ if [ -z "${PORT:-}" ]; then
     fi
 fi
 PYTHONPATH="$TOOLS/..${PYTHONPATH:+:$PYTHONPATH}" \
-exec "$PYTHON" -m torch.distributed.run \
+exec "$PYTHON" "$TOOLS/torchrun.py" \
     --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" --master_port="$PORT" \
     --nproc_per_node="$GPUS" "$TOOLS/test.py" "$CONFIG" -C "$CHECKPOINT" --launcher pytorch "$@"

@@ -3,7 +3,8 @@
 #   bash tools/dist_train.sh CONFIG GPUS [train.py options]
 # Several machines: run it on each with the same MASTER_ADDR and PORT, and
 #   NNODES=<machines> NODE_RANK=<0..NNODES-1> MASTER_ADDR=<machine 0's address> PORT=<free port>
-# PYTHON selects the interpreter (default: python).
+# PYTHON selects the interpreter (default: python). tools/torchrun.py is torchrun that reports a failed
+# job in one line.
 set -euo pipefail
 if [ $# -lt 2 ]; then
     echo "usage: bash $0 CONFIG GPUS [train.py options]" >&2
@@ -25,6 +26,6 @@ if [ -z "${PORT:-}" ]; then
     fi
 fi
 PYTHONPATH="$TOOLS/..${PYTHONPATH:+:$PYTHONPATH}" \
-exec "$PYTHON" -m torch.distributed.run \
+exec "$PYTHON" "$TOOLS/torchrun.py" \
     --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" --master_port="$PORT" \
     --nproc_per_node="$GPUS" "$TOOLS/train.py" "$CONFIG" --launcher pytorch "$@"
