@@ -1,4 +1,6 @@
 """mmengine's Runner with checked, weights-only checkpoint loading."""
+import os.path as osp
+
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
@@ -42,6 +44,15 @@ class PysklRunner(Runner):
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
+
+    def dump_config(self) -> None:
+        """A training run dumps its config into the work dir; a test run (no train loop) beside its
+        log in ``work_dir/<time>/``, so that the work dir keeps the config the model was trained with."""
+        if self._train_loop is not None:
+            super().dump_config()
+            return
+        name = osp.basename(self.cfg.filename) if self.cfg.filename else f'{self.timestamp}.py'
+        self.cfg.dump(osp.join(self._log_dir, name))
 
     def run_test_loop(self, evaluator: list | dict, title: str = '') -> dict:
         """Run the test loop (e.g. after training) with ``evaluator`` in place of the configured one."""

@@ -22,7 +22,8 @@ TRAIN_PIPELINE = [dict(type='PreNormalize3D', align_spine=False), dict(type='Ran
                   dict(type='ToTensor', keys=['keypoint'])]
 VAL_PIPELINE = [dict(type='PreNormalize3D', align_spine=False), dict(type='GenSkeFeat', feats=['j']),
                 dict(type='UniformSampleDecode', clip_len=100, num_clips=1), dict(type='FormatGCNInput'),
-                dict(type='Collect', keys=['keypoint', 'label'], meta_keys=[]), dict(type='ToTensor', keys=['keypoint'])]
+                dict(type='Collect', keys=['keypoint', 'label'], meta_keys=[]),
+                dict(type='ToTensor', keys=['keypoint'])]
 TEST_PIPELINE = copy.deepcopy(VAL_PIPELINE)
 TEST_PIPELINE[2]['num_clips'] = 10
 

@@ -28,7 +28,8 @@ REPO = Path(__file__).resolve().parents[2]
 DEMO = 'configs/dgstgcn/demo/j.py'
 NTU60_J = 'configs/dgstgcn/ntu60_xsub_3dkp/j.py'
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith('linux'), reason='the shell scripts and /proc are Linux-only')
+pytestmark = pytest.mark.skipif(not sys.platform.startswith('linux'),
+                                reason='the shell scripts and /proc are Linux-only')
 
 
 def _env() -> dict:
@@ -56,7 +57,8 @@ def _metric(log: str, phase: str, key: str) -> list[float]:
 
 
 def _lrs(log: str) -> dict[tuple[int, int], str]:
-    return {(int(e), int(i)): lr for e, i, lr in re.findall(r'Epoch\(train\) +\[(\d+)\]\[ *(\d+)/\d+\] +lr: (\S+)', log)}
+    found = re.findall(r'Epoch\(train\) +\[(\d+)\]\[ *(\d+)/\d+\] +lr: (\S+)', log)
+    return {(int(e), int(i)): lr for e, i, lr in found}
 
 
 @pytest.mark.slow
@@ -131,7 +133,8 @@ def test_original_config_is_killed_resumes_and_tests(tmp_path):
     work = tmp_path / 'ntu'
     options = [
         f'data.train.dataset.ann_file={ann}', f'data.val.ann_file={ann}', f'data.test.ann_file={ann}',
-        'data.train.times=1', 'data.videos_per_gpu=4', 'data.workers_per_gpu=1', 'data.test_dataloader.videos_per_gpu=4',
+        'data.train.times=1', 'data.videos_per_gpu=4', 'data.workers_per_gpu=1',
+        'data.test_dataloader.videos_per_gpu=4',
         'data.train.dataset.pipeline.3.clip_len=20', 'data.val.pipeline.2.clip_len=20',
         'data.test.pipeline.2.clip_len=20', 'data.test.pipeline.2.num_clips=2',
         'model.cls_head.num_classes=8', 'total_epochs=3', 'log_config.interval=1']
@@ -196,6 +199,8 @@ def test_original_config_is_killed_resumes_and_tests(tmp_path):
     assert _metric(test_out, 'test', 'top1_acc')[-1] == pytest.approx(top1, abs=1e-4)
     assert _metric(test_out, 'test', 'mean_class_accuracy')
     assert (work / 'confusion_matrix.png').is_file() and (work / 'confusion_matrix.csv').is_file()
+    # testing into the work dir leaves the training config there as it was
+    assert 'optim_wrapper' in (work / 'j.py').read_text()
 
 
 def _error_lines(stderr: str) -> list[str]:
