@@ -46,7 +46,7 @@ def slurm_environment(environ: Mapping[str, str] = os.environ, port: int | None 
     """
     missing = [k for k in ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST') if k not in environ]
     if missing:
-        raise RuntimeError(f'--launcher slurm needs the variables srun sets; missing {missing} (start the job '
+        raise ValueError(f'--launcher slurm needs the variables srun sets; missing {missing} (start the job '
                            'with tools/slurm_train.sh or srun)')
     rank = int(environ['SLURM_PROCID'])
     if 'SLURM_LOCALID' in environ:
@@ -82,7 +82,7 @@ def init_distributed(launcher: str, dist_cfg: Mapping | None = None) -> dict:
         os.environ.update(slurm_environment(os.environ, port))
     missing = [k for k in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT') if k not in os.environ]
     if missing:
-        raise RuntimeError(f'--launcher {launcher} needs the variables torchrun sets; missing {missing} (start it '
+        raise ValueError(f'--launcher {launcher} needs the variables torchrun sets; missing {missing} (start it '
                            'with tools/dist_train.sh / dist_test.sh, or use --launcher none for one process)')
     if torch.cuda.is_available():
         dist_cfg.setdefault('backend', 'nccl')

@@ -23,7 +23,7 @@ def test_unknown_launcher():
 def test_pytorch_launcher_without_torchrun(monkeypatch):
     for key in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT'):
         monkeypatch.delenv(key, raising=False)
-    with pytest.raises(RuntimeError, match=r"missing \['RANK', 'WORLD_SIZE'.*tools/dist_train.sh"):
+    with pytest.raises(ValueError, match=r"missing \['RANK', 'WORLD_SIZE'.*tools/dist_train.sh"):
         init_distributed('pytorch')
 
 
@@ -47,7 +47,7 @@ def test_slurm_environment(tmp_path, monkeypatch):
 
 
 def test_slurm_environment_outside_slurm():
-    with pytest.raises(RuntimeError, match=r"missing \['SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST'\]"):
+    with pytest.raises(ValueError, match=r"missing \['SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST'\]"):
         slurm_environment({})
 
 
