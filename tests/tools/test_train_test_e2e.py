@@ -244,3 +244,25 @@ def test_a_checkpoint_of_another_architecture_is_one_line(tmp_path):
         f'error: {ckpt} does not fit this model (2 of another shape: cls_head.fc_cls.weight (60, 128) vs model '
         '(8, 128), cls_head.fc_cls.bias (60,) vs model (8,)); is it a checkpoint of this config (architecture, '
         'number of classes, graph layout, input channels)?')
+
+
+def test_slurm_scripts_start_one_task_per_gpu(tmp_path):
+    """What the slurm scripts ask srun for (a stand-in srun prints its arguments)."""
+    srun = tmp_path / 'srun'
+    srun.write_text('#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n')
+    srun.chmod(0o755)
+    env = dict(_env(), PATH=f'{tmp_path}{os.pathsep}{os.environ["PATH"]}', GPUS='16', SRUN_ARGS='--qos=high -N 2')
+    train = subprocess.run(['bash', 'tools/slurm_train.sh', 'gpu', 'job1', NTU60_J, '--validate', '--test-last'],
+                           cwd=REPO, env=env, capture_output=True, text=True, check=True).stdout.split('\n')
+    assert train[:8] == ['-p', 'gpu', '--job-name=job1', '--gres=gpu:8', '--ntasks=16', '--ntasks-per-node=8',
+                         '--cpus-per-task=5', '--kill-on-bad-exit=1']
+    assert train[8:10] == ['--qos=high', '-N']
+    assert train[11:] == [sys.executable, '-u', str(REPO / 'tools/train.py'), NTU60_J, '--launcher', 'slurm',
+                          '--validate', '--test-last', '']
+    env.update(GPUS='2', SRUN_ARGS='')
+    test = subprocess.run(['bash', 'tools/slurm_test.sh', 'gpu', 'job2', NTU60_J, 'ckpt.pth', '--eval',
+                           'top_k_accuracy'], cwd=REPO, env=env, capture_output=True, text=True,
+                          check=True).stdout.split('\n')
+    assert test[3:5] == ['--gres=gpu:2', '--ntasks=2']
+    assert test[8:] == [sys.executable, '-u', str(REPO / 'tools/test.py'), NTU60_J, '-C', 'ckpt.pth', '--launcher',
+                        'slurm', '--eval', 'top_k_accuracy', '']
