@@ -55,12 +55,19 @@ def load_result_scores(path: PathLike) -> np.ndarray:
 def labels_from_annotation(ann_file: PathLike, split: Optional[str]) -> np.ndarray:
     """Labels of the samples of ``split``, in the order PoseDataset reads them:
     the annotation list order, keeping the samples whose ``frame_dir`` the split names.
-    ``split=None`` takes every annotation."""
+    ``split=None`` takes every annotation.
+
+    This is the test set's order only where the dataset dropped no sample
+    (``valid_ratio``, ``on_bad_sample='skip'``); otherwise pass the labels with ``--labels``.
+    """
     ann_file = os.fspath(ann_file)
     data = load_pickle(ann_file)
-    if not isinstance(data, dict) or 'annotations' not in data:
+    if isinstance(data, list) and split is None:
+        annotations = data
+    elif isinstance(data, dict) and 'annotations' in data:
+        annotations = data['annotations']
+    else:
         raise ValueError(f"{ann_file}: expected a dict with 'split' and 'annotations'")
-    annotations = data['annotations']
     if split is not None:
         splits = data.get('split') or {}
         if split not in splits:
