@@ -10,7 +10,9 @@ a ``KeyError`` naming the registry and suggesting the closest registered names
 (a config typo is the most common reason for it).
 """
 import difflib
+import importlib
 
+import mmengine.registry as mmengine_registry
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
@@ -40,11 +42,22 @@ def unknown_type_message(registry: MMEngineRegistry, key: str) -> str:
     return f"'{key}' is not a registered type in the {registry.scope}::{registry.name} registry.{hint}"
 
 
+def import_mmengine_modules() -> None:
+    for module in ('mmengine.optim', 'mmengine.runner', 'mmengine.hooks', 'mmengine.evaluator',
+                   'mmengine.visualization', 'mmengine.model', 'mmengine.dataset'):
+        importlib.import_module(module)
+
+
 class Registry(MMEngineRegistry):
     """An mmengine registry whose failed look-ups say what the user may have meant."""
 
     def get(self, key):
         obj = super().get(key)
+        if obj is None:
+            # mmengine's own types register when their modules are imported, which a
+            # look-up through a child registry does not do by itself
+            import_mmengine_modules()
+            obj = super().get(key)
         if obj is None and isinstance(key, str) and '.' not in key:
             raise KeyError(unknown_type_message(self, key))
         return obj
@@ -64,3 +77,15 @@ TRANSFORMS = Registry(
     'transform', parent=MMENGINE_TRANSFORMS, scope='pyskl', locations=['pyskl.datasets.transforms'])
 METRICS = Registry('metric', parent=MMENGINE_METRICS, scope='pyskl', locations=['pyskl.evaluation'])
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='pyskl', locations=['pyskl.engine'])
+
+# Children with no types of their own: with default_scope='pyskl', mmengine looks for every
+# kind of object (loops, optimizers, ...) in a 'pyskl' registry first and warns where there is
+# none; these send those look-ups on to mmengine's own.
+LOOPS, MODEL_WRAPPERS, OPTIM_WRAPPERS, OPTIM_WRAPPER_CONSTRUCTORS, OPTIMIZERS, PARAM_SCHEDULERS, \
+    VISBACKENDS, VISUALIZERS, LOG_PROCESSORS, EVALUATOR, RUNNERS, FUNCTIONS, WEIGHT_INITIALIZERS, \
+    RUNNER_CONSTRUCTORS, STRATEGIES, INFERENCERS, TASK_UTILS = (
+        Registry(getattr(mmengine_registry, name).name, parent=getattr(mmengine_registry, name), scope='pyskl')
+        for name in ('LOOPS', 'MODEL_WRAPPERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'OPTIMIZERS',
+                     'PARAM_SCHEDULERS', 'VISBACKENDS', 'VISUALIZERS', 'LOG_PROCESSORS', 'EVALUATOR', 'RUNNERS',
+                     'FUNCTIONS', 'WEIGHT_INITIALIZERS', 'RUNNER_CONSTRUCTORS', 'STRATEGIES', 'INFERENCERS',
+                     'TASK_UTILS'))

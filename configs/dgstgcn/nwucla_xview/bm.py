@@ -1,0 +1,82 @@
+# DG-STGCN, bone motion stream, NW-UCLA cross-view (train on views 1 and 2, test on view 3).
+# Data: python tools/data/nwucla_preproc.py path/to/all_sqe data/nw-ucla/nwucla_3danno.pkl
+#
+# Two schedules:
+# - full recipe (this file as it is; what a GPU user runs): CTR-GCN's NW-UCLA recipe, 65 epochs
+#   over the training set repeated 5 times, batch 16 on one GPU, SGD (Nesterov) lr 0.1, weight
+#   decay 1e-4, 5 warm-up epochs, lr x0.1 at epoch 50.
+#       python tools/train.py configs/dgstgcn/nwucla_xview/bm.py --validate --test-last
+# - CPU recipe (2 cores, under an hour): the same network and data, fewer passes:
+#       python tools/train.py configs/dgstgcn/nwucla_xview/bm.py --validate --test-last \
+#           --cfg-options data.train.times=1 total_epochs=16 lr_config.step=[12] lr_config.warmup_iters=1 \\
+#           evaluation.interval=2 data.workers_per_gpu=0
+model = dict(
+    type='RecognizerGCN',
+    backbone=dict(
+        type='DGSTGCN',
+        num_person=1,
+        gcn_ratio=0.125,
+        gcn_ctr='T',
+        gcn_ada='T',
+        tcn_ms_cfg=[(3, 1), (3, 2), (3, 3), (3, 4), ('max', 3), '1x1'],
+        graph_cfg=dict(layout='nw-ucla', mode='random', num_filter=8, init_off=.04, init_std=.02)),
+    cls_head=dict(type='GCNHead', num_classes=10, in_channels=256))
+
+dataset_type = 'PoseDataset'
+ann_file = 'data/nw-ucla/nwucla_3danno.pkl'
+label_map = 'data/nw-ucla/nwucla_label_map.txt'
+clip_len = 52
+train_pipeline = [
+    dict(type='PreNormalize3D', align_spine=False, center_joint=1),  # centre on the spine (joint 2)
+    dict(type='RandomRot', theta=1.047, axes=('x', 'y')),  # up to +-60 degrees about two axes
+    dict(type='RandomScale', scale=0.5, isotropic=True),  # x 0.5 .. 1.5
+    dict(type='GenSkeFeat', dataset='nw-ucla', feats=['bm']),
+    dict(type='UniformSampleDecode', clip_len=clip_len),
+    dict(type='FormatGCNInput', num_person=1),
+    dict(type='Collect', keys=['keypoint', 'label'], meta_keys=[]),
+    dict(type='ToTensor', keys=['keypoint'])
+]
+val_pipeline = [
+    dict(type='PreNormalize3D', align_spine=False, center_joint=1),
+    dict(type='GenSkeFeat', dataset='nw-ucla', feats=['bm']),
+    dict(type='UniformSampleDecode', clip_len=clip_len, num_clips=1),
+    dict(type='FormatGCNInput', num_person=1),
+    dict(type='Collect', keys=['keypoint', 'label'], meta_keys=[]),
+    dict(type='ToTensor', keys=['keypoint'])
+]
+test_pipeline = [
+    dict(type='PreNormalize3D', align_spine=False, center_joint=1),
+    dict(type='GenSkeFeat', dataset='nw-ucla', feats=['bm']),
+    dict(type='UniformSampleDecode', clip_len=clip_len, num_clips=10),
+    dict(type='FormatGCNInput', num_person=1),
+    dict(type='Collect', keys=['keypoint', 'label'], meta_keys=[]),
+    dict(type='ToTensor', keys=['keypoint'])
+]
+data = dict(
+    videos_per_gpu=16,
+    workers_per_gpu=2,
+    test_dataloader=dict(videos_per_gpu=8),
+    train=dict(
+        type='RepeatDataset',
+        times=5,
+        dataset=dict(type=dataset_type, ann_file=ann_file, pipeline=train_pipeline, split='xview_train',
+                     layout='nw-ucla', num_classes=10, label_map=label_map)),
+    val=dict(type=dataset_type, ann_file=ann_file, pipeline=val_pipeline, split='xview_val', layout='nw-ucla',
+             num_classes=10, label_map=label_map),
+    test=dict(type=dataset_type, ann_file=ann_file, pipeline=test_pipeline, split='xview_val', layout='nw-ucla',
+              num_classes=10, label_map=label_map))
+
+# optimizer (batch 16 on one device)
+optimizer = dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=0.0001, nesterov=True)
+optimizer_config = dict(grad_clip=None)
+# learning policy
+lr_config = dict(policy='step', step=[50], warmup='linear', warmup_iters=5, warmup_by_epoch=True,
+                 warmup_ratio=0.01)
+total_epochs = 65
+checkpoint_config = dict(interval=5, max_keep_ckpts=2)
+evaluation = dict(interval=5, metrics=['top_k_accuracy', 'mean_class_accuracy'])
+log_config = dict(interval=50, hooks=[dict(type='TextLoggerHook')])
+
+# runtime settings
+log_level = 'INFO'
+work_dir = './work_dirs/dgstgcn/nwucla_xview/bm'
