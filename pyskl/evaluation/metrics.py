@@ -13,8 +13,9 @@ The original config's ``evaluation = dict(metrics=['top_k_accuracy',
 evaluator dict holding a ``metrics`` key for an ``Evaluator`` config, so
 ``val_evaluator=dict(type='AccMetric', metrics=...)`` would fail to build.)
 The standalone metrics ``TopKAccuracy`` (alias ``top_k_accuracy``) and
-``MeanClassAccuracy`` (alias ``mean_class_accuracy``) give the same keys. ``ConfusionMatrix`` writes ``confusion_matrix.png`` and
-``confusion_matrix.csv`` into its ``out_dir`` (the engine sets the work dir);
+``MeanClassAccuracy`` (alias ``mean_class_accuracy``) give the same keys.
+``ConfusionMatrix`` writes ``confusion_matrix.png`` and ``confusion_matrix.csv``
+into its ``out_dir`` (the engine sets the work dir);
 ``DumpScores`` writes the ``--out`` result file: a list with one float32 score
 array per test sample, in dataset order (the original's layout).
 

@@ -54,7 +54,8 @@ def make_runner(work_dir, max_epochs, **kwargs):
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         param_scheduler=dict(type='CosineAnnealingLR', T_max=max_epochs * 3, by_epoch=False),
         custom_hooks=[dict(type='TrainingCurvesHook')], default_scope='pyskl',
-        default_hooks=dict(logger=dict(type='LoggerHook', interval=1), checkpoint=dict(type='CheckpointHook', interval=1)),
+        default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
+                           checkpoint=dict(type='CheckpointHook', interval=1)),
         log_level=logging.WARNING, **kwargs)
 
 

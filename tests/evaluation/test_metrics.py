@@ -119,8 +119,8 @@ def _dump_on_rank(rank, world_size, port, out):
         metric = DumpScores(out)
         acc = TopKAccuracy(topk=1)
         for i in range(0, len(indices), 2):  # batches of 2
-            batch = [dict(pred_score=torch.tensor([float(j), 0., 0.]), gt_label=torch.tensor(0 if j == 0 else 1)) for j in
-                     indices[i:i + 2]]
+            batch = [dict(pred_score=torch.tensor([float(j), 0., 0.]), gt_label=torch.tensor(0 if j == 0 else 1))
+                     for j in indices[i:i + 2]]
             metric.process(None, batch)
             acc.process(None, batch)
         metric.evaluate(size)
