@@ -1,6 +1,7 @@
 """TrainingCurvesHook inside a real mmengine Runner with a tiny stand-in model."""
 import csv
 import logging
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -44,10 +45,10 @@ class TinyData(Dataset):
         return dict(keypoint=torch.from_numpy(self.x[i]), label=int(self.y[i]))
 
 
-def make_runner(work_dir, max_epochs, **kwargs):
+def make_runner(work_dir, max_epochs, runner_cls=Runner, **kwargs):
     loader = dict(dataset=TinyData(), sampler=dict(type='DefaultSampler', shuffle=False), batch_size=4,
                   num_workers=0, collate_fn=dict(type='default_collate'))
-    return Runner(
+    return runner_cls(
         model=TinyRecognizer(), work_dir=str(work_dir), train_dataloader=loader, val_dataloader=loader,
         val_evaluator=dict(type='AccMetric', metric_list=['top_k_accuracy']),
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs, val_interval=1), val_cfg=dict(),
@@ -56,7 +57,7 @@ def make_runner(work_dir, max_epochs, **kwargs):
         custom_hooks=[dict(type='TrainingCurvesHook')], default_scope='pyskl',
         default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
                            checkpoint=dict(type='CheckpointHook', interval=1)),
-        log_level=logging.WARNING, **kwargs)
+        log_level=logging.WARNING, experiment_name=f'{Path(work_dir).name}-{max_epochs}', **kwargs)
 
 
 def read_csv(path):
@@ -100,6 +101,19 @@ def test_curves_written_after_training(tmp_path):
     fresh.after_load_checkpoint(fake_runner, ckpt)
     fresh.before_train(SimpleNamespace(iter=0, train_dataloader=[0, 1, 2], work_dir=str(tmp_path)))
     assert fresh.iters == [] and fresh.val_iters == []
+
+
+def test_a_resumed_run_draws_the_whole_run(tmp_path):
+    from pyskl.apis.runner import PysklRunner  # reads checkpoints with weights_only=True
+    make_runner(tmp_path, max_epochs=1, runner_cls=PysklRunner).train()
+    first = read_csv(tmp_path / 'training_curves.csv')
+    runner = make_runner(tmp_path, max_epochs=2, runner_cls=PysklRunner, resume=True,
+                         load_from=str(tmp_path / 'epoch_1.pth'))
+    runner.train()
+    rows = read_csv(tmp_path / 'training_curves.csv')
+    assert [r['epoch'] for r in rows] == ['1', '2']
+    assert rows[0] == first[0]  # epoch 1 (its validation ran after the checkpoint was saved) kept as it was
+    assert rows[1]['val_top1_acc'] != ''
 
 
 def test_bad_out_file():
