@@ -70,3 +70,12 @@ def test_errors_name_the_problem(tmp_path):
     with pytest.raises(ValueError, match='3D keypoints'):
         render_skeleton(moving_skeleton(C=2), tmp_path / 'x.gif', mode='3d', layout='nturgb+d')
     assert infer_layout(20).name == 'nw-ucla'
+
+
+def test_mp4_needs_ffmpeg(tmp_path):
+    import shutil
+    if shutil.which('ffmpeg') is None:
+        with pytest.raises(RuntimeError, match='needs ffmpeg'):
+            render_skeleton(moving_skeleton(T=3), tmp_path / 'x.mp4')
+    else:
+        assert render_skeleton(moving_skeleton(T=3), tmp_path / 'x.mp4').stat().st_size > 0
