@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import shared_path
+from shared_data import shared_path
 from pyskl.datasets.converters.nwucla import NWUCLA_CLASSES, convert_nwucla, read_nwucla_json
 from pyskl.utils import load_pickle
 

@@ -33,7 +33,7 @@ def set_fixture_weights(model: torch.nn.Module):
 
 @pytest.fixture(scope='module')
 def reference(request):
-    from conftest import shared_path
+    from shared_data import shared_path
     base = shared_path('fixtures')
     meta = json.loads((base / 'dgstgcn_ntu60_j-seed0.json').read_text())
     arrays = dict(np.load(base / 'dgstgcn_ntu60_j-seed0.npz'))
