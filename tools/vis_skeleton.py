@@ -1,6 +1,7 @@
 """Render a skeleton sample as an animated GIF (or MP4 with ffmpeg) with the graph's bones drawn.
 
-    python tools/vis_skeleton.py tools/data/demo/demo_3danno.pkl --frame-dir demo_val_jump_000 --out jump.gif
+    python tools/vis_skeleton.py tools/data/demo/demo_3danno.pkl --frame-dir demo_val_jump_000 --out jump.gif \
+        --label-map tools/data/demo/label_map.txt
     python tools/vis_skeleton.py skeleton.npy --layout coco --mode 2d --out sample.mp4
 
 The source is an annotation pickle (pick the sample with --frame-dir or --index)
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pyskl.evaluation.metrics import read_class_names
 from pyskl.visualization.skeleton import as_mtvc, load_annotation_sample, render_skeleton
 
 
@@ -26,6 +28,7 @@ def parse_args(argv=None):
     parser.add_argument('--layout', help='graph layout: nturgb+d, coco, openpose, nw-ucla (default: from V)')
     parser.add_argument('--mode', choices=['auto', '2d', '3d'], default='auto',
                         help='3d view, or 2d front view (default: 3d for 3D keypoints)')
+    parser.add_argument('--label-map', help='class names, one a line, to show the label by name')
     parser.add_argument('--fps', type=float, default=15)
     parser.add_argument('--step', type=int, default=1, help='draw every step-th frame')
     return parser.parse_args(argv)
@@ -43,7 +46,12 @@ def main(argv=None) -> Path:
             sample = load_annotation_sample(args.source, args.frame_dir, args.index)
             keypoint = sample['keypoint']
             name = str(sample.get('frame_dir', Path(args.source).stem))
-            title = name if 'label' not in sample else f'{name} (label {sample["label"]})'
+            title = name
+            if 'label' in sample:
+                label = int(sample['label'])
+                names = read_class_names(args.label_map) if args.label_map else None
+                title += f' (label {label}: {names[label]})' if names and 0 <= label < len(names) else \
+                    f' (label {label})'
         out = args.out or f'{name}.gif'
         path = render_skeleton(keypoint, out, layout=args.layout, mode=args.mode, fps=args.fps, step=args.step,
                                title=title)

@@ -150,7 +150,8 @@ def render_skeleton(keypoint: np.ndarray, out_file: PathLike, layout: Union[str,
         colour = PERSON_COLOURS[m % len(PERSON_COLOURS)]
         bones.append([ax.plot(*([[]] * len(to_plot)), '-', color=colour, linewidth=2)[0] for _ in layout.inward])
         joints.append(ax.plot(*([[]] * len(to_plot)), 'o', color=colour, markersize=3)[0])
-    label = ax.set_title('') if mode == '2d' else ax.text2D(0.02, 0.95, '', transform=ax.transAxes)
+    label = ax.set_title('', fontsize=9) if mode == '2d' else ax.text2D(0.02, 0.95, '', transform=ax.transAxes,
+                                                                        fontsize=9)
 
     def draw(t: int):
         for m in range(M):
@@ -169,7 +170,7 @@ def render_skeleton(keypoint: np.ndarray, out_file: PathLike, layout: Union[str,
                 joints[m].set_3d_properties(shown[:, 2])
             else:
                 joints[m].set_data(shown[:, 0], shown[:, 1])
-        text = f'{title + "  " if title else ""}frame {t + 1}/{T}'
+        text = f'{title + chr(10) if title else ""}frame {t + 1}/{T}'
         label.set_text(text)
         return []
 

@@ -39,7 +39,9 @@ def test_gif_from_an_annotation_pickle_by_frame_dir(tmp_path, capsys):
                annotations=[dict(frame_dir='a', label=0, total_frames=4, keypoint=moving_skeleton(T=4)),
                             dict(frame_dir='b', label=3, total_frames=6, keypoint=kp.astype(np.float16))])
     dump_pickle(ann, tmp_path / 'ann.pkl')
-    out = load_tool().main([str(tmp_path / 'ann.pkl'), '--frame-dir', 'b', '--out', str(tmp_path / 'b.gif')])
+    (tmp_path / 'labels.txt').write_text('walk\nrun\njump\nsit\n')
+    out = load_tool().main([str(tmp_path / 'ann.pkl'), '--frame-dir', 'b', '--out', str(tmp_path / 'b.gif'),
+                            '--label-map', str(tmp_path / 'labels.txt')])
     assert gif_frames(out) == 6
     assert '6 frames, 2 person(s), 25 joints' in capsys.readouterr().out
     # by position, every second frame, 2d
