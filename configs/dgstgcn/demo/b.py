@@ -62,6 +62,7 @@ data = dict(
     test=dict(type=dataset_type, ann_file=ann_file, pipeline=test_pipeline, split='val', label_map=label_map))
 
 # optimizer: the NTU recipe's lr 0.1 is for a batch of 128 (8 x 16); this is one process x 16
+auto_scale_lr = dict(base_batch_size=16)  # the lr below is for one process x 16 (--auto-scale-lr)
 optimizer = dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=0.0005, nesterov=True)
 optimizer_config = dict(grad_clip=None)
 # learning policy
