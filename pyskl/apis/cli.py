@@ -47,5 +47,22 @@ def cli_errors():
             raise
         rank = os.environ.get('RANK', '0')
         prefix = 'error' if rank == '0' else f'error (rank {rank})'
-        print(f'{prefix}: {error_message(err)}', file=sys.stderr, flush=True)
+        write_line(f'{prefix}: {error_message(err)}')
         sys.exit(USER_ERROR_STATUS)
+
+
+def write_line(text: str) -> None:
+    """Write one line to stderr in a single system call.
+
+    Every process of a distributed job shares the terminal; one write per line (atomic on a
+    pipe up to 4 KiB) keeps their messages from interleaving mid-line.
+    """
+    data = (text + '\n').encode(errors='replace')
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced stderr (e.g. captured in tests)
+        print(text, file=sys.stderr, flush=True)
+        return
+    sys.stderr.flush()
+    while data:
+        data = data[os.write(fd, data):]

@@ -58,3 +58,21 @@ def test_bugs_are_not_hidden(monkeypatch):
     with pytest.raises(RuntimeError, match='a real bug'):
         with cli_errors():
             raise RuntimeError('a real bug')
+
+
+def test_concurrent_processes_do_not_interleave_lines():
+    import os
+    import subprocess
+    import sys
+    line = 'error (rank {}): ' + 'x' * 300
+    code = ('import sys; from pyskl.apis.cli import write_line\n'
+            f'for _ in range(300): write_line({line!r}.format(sys.argv[1]))')
+    # both writers share one pipe, as the processes of a torchrun job share its stderr
+    read, write = os.pipe()
+    procs = [subprocess.Popen([sys.executable, '-c', code, str(rank)], stderr=write) for rank in range(2)]
+    os.close(write)
+    with open(read) as out:
+        lines = out.read().splitlines()
+    for proc in procs:
+        assert proc.wait() == 0
+    assert sorted(set(lines)) == [line.format(0), line.format(1)] and len(lines) == 600
