@@ -4,10 +4,12 @@ from pathlib import Path
 import pytest
 from mmengine import Config
 
+from pyskl.apis.legacy_config import translate_legacy_config
 from pyskl.models import build_model
 
 REPO = Path(__file__).resolve().parents[1]
 NTU = sorted((REPO / 'configs' / 'dgstgcn').glob('ntu*/*.py'))
+NWUCLA = sorted((REPO / 'configs' / 'dgstgcn' / 'nwucla_xview').glob('*.py'))
 
 
 def test_sixteen_ntu_configs():
@@ -25,3 +27,27 @@ def test_ntu_config_builds(path):
     assert split == {'xsub': 'xsub_val', 'xview': 'xview_val', 'xset': 'xset_val'}[split.split('_')[0]]
     model = build_model(cfg.model)
     assert model.backbone.num_stages == 10
+
+
+def test_nwucla_has_a_full_and_a_cpu_recipe_per_stream():
+    assert [p.stem for p in NWUCLA] == ['b', 'b_cpu', 'bm', 'bm_cpu', 'j', 'j_cpu', 'jm', 'jm_cpu']
+
+
+@pytest.mark.parametrize('path', NWUCLA, ids=lambda p: p.name)
+def test_nwucla_config_builds(path):
+    cfg = Config.fromfile(str(path))
+    stream = path.stem.removesuffix('_cpu')
+    for pipeline in (cfg.train_pipeline, cfg.val_pipeline, cfg.test_pipeline):
+        assert dict(type='GenSkeFeat', dataset='nw-ucla', feats=[stream]) in pipeline
+    assert cfg.data.train.dataset.split == 'xview_train' and cfg.data.test.split == 'xview_val'
+    assert cfg.work_dir.endswith(f'nwucla_xview/{path.stem}')
+    model = build_model(cfg.model)
+    assert model.backbone.graph.num_node == 20 and model.cls_head.num_classes == 10
+    schedule = translate_legacy_config(cfg)
+    if path.stem.endswith('_cpu'):  # 6 epochs of the 5x repeated set, cosine over every iteration
+        assert schedule.train_cfg.max_epochs == 6 and cfg.data.train.times == 5
+        assert [s['type'] for s in schedule.param_scheduler] == ['LinearLR', 'CosineAnnealingLR']
+        assert schedule.param_scheduler[1]['convert_to_iter_based']
+    else:  # CTR-GCN's: 65 epochs, step at 50
+        assert schedule.train_cfg.max_epochs == 65
+        assert schedule.param_scheduler[1] == dict(type='MultiStepLR', milestones=[50], gamma=0.1, by_epoch=True)
