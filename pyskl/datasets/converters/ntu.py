@@ -20,6 +20,7 @@ from typing import Iterable, Optional
 
 import numpy as np
 
+from ...utils.progress import track
 from .common import (ConversionReport, PathLike, Skipped, make_annotation_file, write_annotation_file,
                      write_label_map)
 from .ntu_meta import NTU60_CLASSES, NTU120_CLASSES, NTU_MISSING_SKELETONS, XSUB_TRAIN_PERFORMERS
@@ -386,15 +387,6 @@ def _available_cores() -> int:
 
 
 def _run(tasks: list, num_workers: int, progress: bool) -> list:
-    from mmengine.utils import track_parallel_progress, track_progress
-    if num_workers > 1 and len(tasks) > 1:
-        num_workers = min(num_workers, len(tasks))
-        chunksize = max(1, min(64, len(tasks) // (num_workers * 8)))
-        if progress:
-            return track_parallel_progress(_convert_task, tasks, num_workers, chunksize=chunksize)
-        import multiprocessing
-        with multiprocessing.Pool(num_workers) as pool:
-            return pool.map(_convert_task, tasks, chunksize)
-    if progress and tasks:
-        return track_progress(_convert_task, tasks)
-    return [_convert_task(t) for t in tasks]
+    num_workers = min(num_workers, len(tasks))
+    chunksize = max(1, min(64, len(tasks) // (num_workers * 8))) if num_workers > 1 else 1
+    return track(_convert_task, tasks, num_workers, chunksize, show=progress)

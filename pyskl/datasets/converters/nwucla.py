@@ -12,6 +12,7 @@ from typing import Optional
 
 import numpy as np
 
+from ...utils.progress import Progress
 from .common import ConversionReport, PathLike, Skipped, make_annotation_file, write_annotation_file, write_label_map
 
 NUM_JOINTS = 20
@@ -91,10 +92,7 @@ def convert_nwucla(all_sqe_dir: PathLike, out_pkl: PathLike, label_map: Optional
 
     report = ConversionReport()
     annotations = []
-    bar = None
-    if progress:
-        from mmengine.utils import ProgressBar
-        bar = ProgressBar(len(files))
+    bar = Progress(len(files)) if progress else None
     for path in files:
         try:
             anno = read_nwucla_json(path)
@@ -110,7 +108,7 @@ def convert_nwucla(all_sqe_dir: PathLike, out_pkl: PathLike, label_map: Optional
         if bar is not None:
             bar.update()
     if bar is not None:
-        bar.file.write('\n')
+        bar.close()
 
     names = [a['frame_dir'] for a in annotations]
     split = dict(xview_train=[n for n in names if nwucla_view(n) in TRAIN_VIEWS],
