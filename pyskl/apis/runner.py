@@ -4,8 +4,7 @@ import os.path as osp
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-from pyskl.models.checkpoint import CheckpointMismatchError
-from pyskl.models.checkpoint import load_checkpoint as load_weights
+from pyskl.models.checkpoint import CheckpointMismatchError, load_weights, state_dict_of
 from .checkpoint import read_checkpoint
 
 
@@ -29,7 +28,7 @@ class PysklRunner(Runner):
         # (``revise_keys`` is not needed: the weights loader strips a 'module.' prefix of DDP checkpoints)
         model = self.model.module if is_model_wrapper(self.model) else self.model
         strict = strict or self._resume  # resuming continues the same model: every weight must fit
-        report = load_weights(model, filename, strict=strict)
+        report = load_weights(model, state_dict_of(checkpoint, filename), filename, strict=strict)
         if not strict:
             num_weights = len(model.state_dict())
             if len(report['missing']) + len(report['misshaped']) >= num_weights:

@@ -21,20 +21,29 @@ def load_state_dict_file(path: str, map_location='cpu') -> OrderedDict:
         raise FileNotFoundError(f'checkpoint {path} does not exist') from None
     except Exception as e:  # noqa: BLE001 - re-raised with the file name
         raise ValueError(f'{path}: cannot be read as a weights-only checkpoint ({type(e).__name__}: {e})') from e
-    if isinstance(ckpt, dict) and 'state_dict' in ckpt:
-        ckpt = ckpt['state_dict']
-    if not isinstance(ckpt, dict):
+    return state_dict_of(ckpt, path)
+
+
+def state_dict_of(checkpoint, path: str) -> OrderedDict:
+    """The weights in a loaded checkpoint (a bare state dict is accepted too)."""
+    if isinstance(checkpoint, dict) and 'state_dict' in checkpoint:
+        checkpoint = checkpoint['state_dict']
+    if not isinstance(checkpoint, dict):
         raise ValueError(f'{path}: holds no state_dict')
     # weights saved from a DDP-wrapped model carry a 'module.' prefix
-    if ckpt and all(k.startswith('module.') for k in ckpt):
-        ckpt = OrderedDict((k[len('module.'):], v) for k, v in ckpt.items())
-    return ckpt
+    if checkpoint and all(k.startswith('module.') for k in checkpoint):
+        checkpoint = OrderedDict((k[len('module.'):], v) for k, v in checkpoint.items())
+    return checkpoint
 
 
 def load_checkpoint(model: nn.Module, path: str, strict: bool = True, map_location='cpu') -> dict:
     """Load weights into ``model``; with ``strict``, any missing, unexpected or misshaped key
     raises :class:`CheckpointMismatchError` with a one-line summary of what does not fit."""
-    state_dict = load_state_dict_file(path, map_location)
+    return load_weights(model, load_state_dict_file(path, map_location), path, strict)
+
+
+def load_weights(model: nn.Module, state_dict: dict, path: str, strict: bool = True) -> dict:
+    """:func:`load_checkpoint` for weights already read from ``path`` (named in errors)."""
     own = model.state_dict()
     missing = [k for k in own if k not in state_dict]
     unexpected = [k for k in state_dict if k not in own]
