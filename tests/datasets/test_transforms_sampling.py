@@ -202,6 +202,35 @@ def test_uniform_sample_decode_short_window_loops_within_it():
             assert len(np.unique(clip)) == 20  # the whole window, looped
 
 
+@pytest.mark.parametrize('test_mode', [False, True])
+@pytest.mark.parametrize('n', [1, 2, 7, 19])
+def test_stretch_keeps_short_sequences_in_order(n, test_mode):
+    # short='stretch': every frame L // n or L // n + 1 times, in order.
+    L = 20
+    kp = np.arange(n, dtype=np.float32).reshape(1, n, 1, 1)
+    for cls in (UniformSampleFrames, UniformSampleDecode):
+        t = cls(clip_len=L, num_clips=3, short='stretch', seed_train=1)
+        for _ in range(10):
+            out = t(dict(keypoint=kp.copy(), total_frames=n, test_mode=test_mode))
+            inds = clips(out)
+            for clip in inds:
+                assert (np.diff(clip) >= 0).all()  # never wraps round
+                counts = np.bincount(clip, minlength=n)
+                assert len(counts) == n and counts.min() == L // n and counts.max() <= L // n + 1
+            if cls is UniformSampleDecode:
+                np.testing.assert_array_equal(out['keypoint'][0, :, 0, 0], inds.ravel())
+
+
+def test_stretch_leaves_long_sequences_and_checks_the_rule():
+    # At or above clip_len 'stretch' samples exactly as 'loop'.
+    a = UniformSampleFrames(clip_len=8, num_clips=2, short='stretch')
+    b = UniformSampleFrames(clip_len=8, num_clips=2)
+    for n in (8, 12, 40):
+        np.testing.assert_array_equal(sample(a, n, True)['frame_inds'], sample(b, n, True)['frame_inds'])
+    with pytest.raises(ValueError, match="short must be one of .*'wrap'"):
+        UniformSampleDecode(clip_len=8, short='wrap')
+
+
 def test_uniform_sample_decode_merges_score_and_checks_frames():
     kp = np.zeros((1, 8, 4, 2), np.float32)
     score = np.full((1, 8, 4), 0.5, np.float32)
@@ -227,7 +256,8 @@ def test_pad_to():
 
 def test_reprs():
     assert repr(UniformSampleFrames(clip_len=100, num_clips=10)) == (
-        'UniformSampleFrames(clip_len=100, num_clips=10, p_interval=(1.0, 1.0), seed=255, seed_train=None)')
+        'UniformSampleFrames(clip_len=100, num_clips=10, p_interval=(1.0, 1.0), seed=255, seed_train=None, '
+        "short='loop')")
     assert repr(UniformSampleDecode(clip_len=4)).startswith('UniformSampleDecode(clip_len=4')
     assert repr(PoseDecode()) == 'PoseDecode()'
     assert repr(PadTo(5)) == "PadTo(length=5, mode='loop')"

@@ -38,11 +38,26 @@ def _uniform_indices(num_frames: int, clip_len: int, rng, legacy: bool) -> np.nd
     return bids[:clip_len] + offset
 
 
+def _stretched_indices(num_frames: int, clip_len: int, rng, legacy: bool) -> np.ndarray:
+    """``clip_len`` sorted indices over ``num_frames < clip_len`` frames, in order.
+
+    Every frame is taken ``clip_len // num_frames`` times, and
+    ``clip_len % num_frames`` frames drawn at random once more: the motion keeps
+    its direction and pace, as in CTR-GCN's sampling of short NW-UCLA sequences.
+    """
+    counts = np.full(num_frames, clip_len // num_frames)
+    counts[rng.choice(num_frames, clip_len % num_frames, replace=False)] += 1
+    return np.repeat(np.arange(num_frames), counts)
+
+
 @TRANSFORMS.register_module()
 class UniformSampleFrames(LocalRandomMixin, BaseTransform):
     """Sample ``num_clips`` clips of ``clip_len`` frames each, uniformly over the sequence.
 
-    A sequence shorter than ``clip_len`` is looped. In training mode each clip
+    A sequence shorter than ``clip_len`` is looped (``short='loop'``, the
+    original's rule) or stretched in order (``short='stretch'``: each frame
+    repeated about ``clip_len / total_frames`` times, so that a short "sit
+    down" never turns into "sit down, stand up"). In training mode each clip
     is first restricted to a random window of ``ratio * total_frames``
     consecutive frames, ``ratio`` uniform in ``p_interval``.
 
@@ -62,10 +77,14 @@ class UniformSampleFrames(LocalRandomMixin, BaseTransform):
             from, a range ``(low, high)`` or a number ``p`` meaning ``(p, 1)``.
         seed: the test-mode seed, applied afresh to every sample.
         seed_train: seed of the training-mode generator (None: OS entropy).
+        short: ``'loop'`` or ``'stretch'``, what becomes of a sequence (or
+            training window) shorter than ``clip_len``.
     """
 
+    SHORT_RULES = ('loop', 'stretch')
+
     def __init__(self, clip_len: int, num_clips: int = 1, p_interval: Union[float, Sequence[float]] = 1,
-                 seed: int = 255, seed_train: Optional[int] = None):
+                 seed: int = 255, seed_train: Optional[int] = None, short: str = 'loop'):
         if isinstance(clip_len, bool) or not isinstance(clip_len, (int, np.integer)) or clip_len < 1:
             raise ValueError(f'{type(self).__name__}: clip_len must be a positive integer, got {clip_len!r}')
         if isinstance(num_clips, bool) or not isinstance(num_clips, (int, np.integer)) or num_clips < 1:
@@ -76,6 +95,9 @@ class UniformSampleFrames(LocalRandomMixin, BaseTransform):
         if len(p_interval) != 2 or not 0 < p_interval[0] <= p_interval[1] <= 1:
             raise ValueError(f'{type(self).__name__}: p_interval must be p or (low, high) with '
                              f'0 < low <= high <= 1, got {p_interval!r}')
+        if short not in self.SHORT_RULES:
+            raise ValueError(f'{type(self).__name__}: short must be one of {self.SHORT_RULES}, got {short!r}')
+        self.short = short
         self.clip_len = int(clip_len)
         self.num_clips = int(num_clips)
         self.p_interval = p_interval
@@ -87,7 +109,9 @@ class UniformSampleFrames(LocalRandomMixin, BaseTransform):
         L = self.clip_len
         clips = []
         for i in range(self.num_clips):
-            if num_frames < L:
+            if num_frames < L and self.short == 'stretch':
+                clips.append(_stretched_indices(num_frames, L, rng, legacy=True))
+            elif num_frames < L:
                 start = i if num_frames < self.num_clips else i * num_frames // self.num_clips
                 clips.append(np.arange(start, start + L))
             else:
@@ -113,7 +137,9 @@ class UniformSampleFrames(LocalRandomMixin, BaseTransform):
             ratio = rand() * (high - low) + low
             window = max(1, int(ratio * num_frames))
             off = randint(num_frames - window + 1)
-            if window < L:
+            if window < L and self.short == 'stretch':
+                inds = _stretched_indices(window, L, rng, legacy=legacy)
+            elif window < L:
                 inds = np.arange(L) + randint(0, window)
                 if wrap_in_window:
                     inds %= window
@@ -150,7 +176,7 @@ class UniformSampleFrames(LocalRandomMixin, BaseTransform):
 
     def __repr__(self) -> str:
         return format_repr(self, clip_len=self.clip_len, num_clips=self.num_clips, p_interval=self.p_interval,
-                           seed=self.test_seed, seed_train=self.seed)
+                           seed=self.test_seed, seed_train=self.seed, short=self.short)
 
 
 @TRANSFORMS.register_module()
@@ -212,7 +238,8 @@ class UniformSampleDecode(UniformSampleFrames):
 
     - test mode draws exactly as training mode (``p_interval`` included), from
       a generator seeded with ``seed`` afresh for every sample;
-    - a window shorter than ``clip_len`` loops within the window;
+    - a window shorter than ``clip_len`` loops within the window (with the
+      default ``short='loop'``);
     - ``keypoint_score`` becomes the last channel of ``keypoint``;
       ``start_index`` is not used.
 
