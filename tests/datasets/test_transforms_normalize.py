@@ -74,6 +74,28 @@ def test_align_spine_turns_spine_to_z_and_shoulders_to_x():
     assert out.dtype == np.float32
 
 
+@pytest.mark.parametrize('heading', [0.3, 2.0, np.pi, -1.2])
+def test_upright_turns_about_z_only(heading):
+    # A spine along a tilted axis and shoulders that are not square to it.
+    kp = np.zeros((1, 2, 25, 3), np.float32)
+    kp[0, :, 1] = [1.0, 2.0, 3.0]  # centre
+    kp[0, :, 0] = kp[0, :, 1] - [0.1, 0.2, 0.9]  # spine bottom -> top: (0.1, 0.2, 0.9)
+    kp[0, :, 4] = kp[0, :, 1] + [-0.2 * np.cos(heading), -0.2 * np.sin(heading), 0.1]  # left shoulder
+    kp[0, :, 8] = kp[0, :, 1] + [0.2 * np.cos(heading), 0.2 * np.sin(heading), -0.05]  # right shoulder
+    kp[0, 1] += 0.01  # a second frame moves with the first
+    out = PreNormalize3D(upright=True)(dict(keypoint=kp.copy(), total_frames=2))['keypoint'][0, 0]
+    spine = out[1] - out[0]
+    np.testing.assert_allclose(spine / np.linalg.norm(spine), [0, 0, 1], atol=1e-5)  # still upright
+    shoulders = out[8] - out[4]
+    assert shoulders[0] > 0 and abs(shoulders[1]) < 1e-5  # heading +x; the height difference kept
+    np.testing.assert_allclose(np.linalg.norm(shoulders), np.linalg.norm(kp[0, 0, 8] - kp[0, 0, 4]), rtol=1e-5)
+    # The original's rule puts the shoulder line on x and tilts the spine off z.
+    out = PreNormalize3D()(dict(keypoint=kp.copy(), total_frames=2))['keypoint'][0, 0]
+    shoulders, spine = out[8] - out[4], out[1] - out[0]
+    np.testing.assert_allclose(shoulders / np.linalg.norm(shoulders), [1, 0, 0], atol=1e-5)
+    assert abs(spine[0]) > 1e-3
+
+
 def test_rotation_helpers():
     rng = np.random.default_rng(0)
     for _ in range(20):

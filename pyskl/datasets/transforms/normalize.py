@@ -68,10 +68,15 @@ class PreNormalize3D(BaseTransform):
         center_joint: the centre joint; None (the original's rule): joint 1
             (spine middle) for 25-joint NTU skeletons, the last joint otherwise.
             For NW-UCLA, 0 (hip centre) or 1 (spine) is the sensible choice.
+        upright: turn the shoulders to x about z only (their horizontal
+            direction onto +x), so that the spine stays on +z. The original
+            (False) turns the shoulder line itself onto x, which tilts the spine
+            whenever the two are not square, as in a leaning body or a noisy
+            Kinect estimate.
     """
 
     def __init__(self, zaxis: Sequence[int] = (0, 1), xaxis: Sequence[int] = (8, 4), align_spine: bool = True,
-                 align_center: bool = True, center_joint: Optional[int] = None):
+                 align_center: bool = True, center_joint: Optional[int] = None, upright: bool = False):
         self.zaxis = [int(j) for j in zaxis]
         self.xaxis = [int(j) for j in xaxis]
         if len(self.zaxis) != 2 or len(self.xaxis) != 2:
@@ -79,6 +84,7 @@ class PreNormalize3D(BaseTransform):
         self.align_spine = bool(align_spine)
         self.align_center = bool(align_center)
         self.center_joint = None if center_joint is None else int(center_joint)
+        self.upright = bool(upright)
 
     @staticmethod
     def valid_frames(person: np.ndarray) -> np.ndarray:
@@ -127,7 +133,11 @@ class PreNormalize3D(BaseTransform):
             rot_z = align_to(first[self.zaxis[1]] - first[self.zaxis[0]], [0, 0, 1])
             skeleton = skeleton @ rot_z.T  # every point p -> R p
             first = skeleton[0, 0]
-            rot_x = align_to(first[self.xaxis[0]] - first[self.xaxis[1]], [1, 0, 0])
+            shoulders = first[self.xaxis[0]] - first[self.xaxis[1]]
+            if self.upright:  # turn about z by minus the shoulders' heading
+                rot_x = axis_angle_matrix([0, 0, 1], -np.arctan2(shoulders[1], shoulders[0]))
+            else:
+                rot_x = align_to(shoulders, [1, 0, 0])
             skeleton = (skeleton @ rot_x.T).astype(dtype)
 
         results['keypoint'] = skeleton
@@ -137,7 +147,7 @@ class PreNormalize3D(BaseTransform):
 
     def __repr__(self) -> str:
         return format_repr(self, zaxis=self.zaxis, xaxis=self.xaxis, align_spine=self.align_spine,
-                           align_center=self.align_center, center_joint=self.center_joint)
+                           align_center=self.align_center, center_joint=self.center_joint, upright=self.upright)
 
 
 @TRANSFORMS.register_module()
