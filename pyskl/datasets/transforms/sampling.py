@@ -38,12 +38,13 @@ def _uniform_indices(num_frames: int, clip_len: int, rng, legacy: bool) -> np.nd
     return bids[:clip_len] + offset
 
 
-def _stretched_indices(num_frames: int, clip_len: int, rng, legacy: bool) -> np.ndarray:
+def _stretched_indices(num_frames: int, clip_len: int, rng) -> np.ndarray:
     """``clip_len`` sorted indices over ``num_frames < clip_len`` frames, in order.
 
     Every frame is taken ``clip_len // num_frames`` times, and
     ``clip_len % num_frames`` frames drawn at random once more: the motion keeps
     its direction and pace, as in CTR-GCN's sampling of short NW-UCLA sequences.
+    ``rng``: a ``np.random.RandomState`` or ``np.random.Generator`` (both have ``choice``).
     """
     counts = np.full(num_frames, clip_len // num_frames)
     counts[rng.choice(num_frames, clip_len % num_frames, replace=False)] += 1
@@ -110,7 +111,7 @@ class UniformSampleFrames(LocalRandomMixin, BaseTransform):
         clips = []
         for i in range(self.num_clips):
             if num_frames < L and self.short == 'stretch':
-                clips.append(_stretched_indices(num_frames, L, rng, legacy=True))
+                clips.append(_stretched_indices(num_frames, L, rng))
             elif num_frames < L:
                 start = i if num_frames < self.num_clips else i * num_frames // self.num_clips
                 clips.append(np.arange(start, start + L))
@@ -138,7 +139,7 @@ class UniformSampleFrames(LocalRandomMixin, BaseTransform):
             window = max(1, int(ratio * num_frames))
             off = randint(num_frames - window + 1)
             if window < L and self.short == 'stretch':
-                inds = _stretched_indices(window, L, rng, legacy=legacy)
+                inds = _stretched_indices(window, L, rng)
             elif window < L:
                 inds = np.arange(L) + randint(0, window)
                 if wrap_in_window:
