@@ -20,6 +20,9 @@ class Layout:
     # (joint, reference joint) for the bone stream; derived from ``inward``
     # where not given (the centre and any joint without a parent point to themselves).
     bone_pairs: tuple = field(default=None)
+    # (left joint, right joint) twins, for mirroring a skeleton (``RandomFlip``);
+    # empty where the layout does not say which side a joint is on.
+    mirror_pairs: tuple = ()
 
     def __post_init__(self):
         if self.num_node < 1:
@@ -28,6 +31,11 @@ class Layout:
             if len(edge) != 2 or not all(0 <= int(j) < self.num_node for j in edge):
                 raise ValueError(
                     f'layout {self.name!r}: edge {tuple(edge)} must join two joints in [0, {self.num_node})')
+        mirrored = [int(j) for pair in self.mirror_pairs for j in pair]
+        if any(len(pair) != 2 for pair in self.mirror_pairs) or len(set(mirrored)) != len(mirrored) \
+                or not all(0 <= j < self.num_node for j in mirrored):
+            raise ValueError(f'layout {self.name!r}: mirror_pairs {self.mirror_pairs} must be (left, right) '
+                             f'pairs of distinct joints in [0, {self.num_node}), each joint in one pair at most')
         if not 0 <= self.center < self.num_node:
             raise ValueError(f'layout {self.name!r}: center {self.center} is not a joint in [0, {self.num_node})')
         if self.bone_pairs is None:
@@ -54,34 +62,40 @@ LAYOUTS = {
         _one_based([(1, 2), (2, 21), (3, 21), (4, 3), (5, 21), (6, 5), (7, 6), (8, 7), (9, 21), (10, 9),
                     (11, 10), (12, 11), (13, 1), (14, 13), (15, 14), (16, 15), (17, 1), (18, 17), (19, 18),
                     (20, 19), (22, 23), (23, 8), (24, 25), (25, 12)]),
-        center=20),
+        center=20,
+        mirror_pairs=_one_based([(5, 9), (6, 10), (7, 11), (8, 12), (13, 17), (14, 18), (15, 19), (16, 20),
+                                 (22, 24), (23, 25)])),
     'openpose': Layout(
         'openpose', 18,
         ((4, 3), (3, 2), (7, 6), (6, 5), (13, 12), (12, 11), (10, 9), (9, 8), (11, 5), (8, 2), (5, 1),
          (2, 1), (0, 1), (15, 0), (14, 0), (17, 15), (16, 14)),
         center=1,
         bone_pairs=((0, 0), (1, 0), (2, 1), (3, 2), (4, 3), (5, 1), (6, 5), (7, 6), (8, 2), (9, 8), (10, 9),
-                    (11, 5), (12, 11), (13, 12), (14, 0), (15, 0), (16, 14), (17, 15))),
+                    (11, 5), (12, 11), (13, 12), (14, 0), (15, 0), (16, 14), (17, 15)),
+        mirror_pairs=((5, 2), (6, 3), (7, 4), (11, 8), (12, 9), (13, 10), (15, 14), (17, 16))),
     'coco': Layout(
         'coco', 17,
         ((15, 13), (13, 11), (16, 14), (14, 12), (11, 5), (12, 6), (9, 7), (7, 5), (10, 8), (8, 6), (5, 0),
          (6, 0), (1, 0), (3, 1), (2, 0), (4, 2)),
         center=0,
         bone_pairs=((0, 0), (1, 0), (2, 0), (3, 1), (4, 2), (5, 0), (6, 0), (7, 5), (8, 6), (9, 7), (10, 8),
-                    (11, 0), (12, 0), (13, 11), (14, 12), (15, 13), (16, 14))),
+                    (11, 0), (12, 0), (13, 11), (14, 12), (15, 13), (16, 14)),
+        mirror_pairs=((1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16))),
     # Kinect v1, 20 joints; edges as listed in the dataset's README. They all
     # lead to joint 3 (shoulder centre), the root of the graph.
     'nw-ucla': Layout(
         'nw-ucla', 20,
         _one_based([(1, 2), (2, 3), (4, 3), (5, 3), (6, 5), (7, 6), (8, 7), (9, 3), (10, 9), (11, 10),
                     (12, 11), (13, 1), (14, 13), (15, 14), (16, 15), (17, 1), (18, 17), (19, 18), (20, 19)]),
-        center=2),
+        center=2,
+        mirror_pairs=_one_based([(5, 9), (6, 10), (7, 11), (8, 12), (13, 17), (14, 18), (15, 19), (16, 20)])),
 }
 
 
 def get_layout(layout) -> Layout:
     """A built-in layout by name, or a custom one from a dict
-    ``dict(num_node=V, inward=[(child, parent), ...], center=c)`` (``bone_pairs`` optional)."""
+    ``dict(num_node=V, inward=[(child, parent), ...], center=c)`` (``bone_pairs`` and
+    ``mirror_pairs`` optional)."""
     if isinstance(layout, Layout):
         return layout
     if isinstance(layout, str):
@@ -93,13 +107,14 @@ def get_layout(layout) -> Layout:
         missing = {'num_node', 'inward', 'center'} - set(layout)
         if missing:
             raise KeyError(f'custom graph layout needs keys num_node, inward, center; missing {sorted(missing)}')
-        unknown = set(layout) - {'num_node', 'inward', 'center', 'bone_pairs', 'name'}
+        unknown = set(layout) - {'num_node', 'inward', 'center', 'bone_pairs', 'mirror_pairs', 'name'}
         if unknown:
             raise KeyError(f'custom graph layout: unknown keys {sorted(unknown)}')
         bone_pairs = layout.get('bone_pairs')
         return Layout(layout.get('name', 'custom'), int(layout['num_node']),
                       tuple((int(c), int(p)) for c, p in layout['inward']), int(layout['center']),
-                      None if bone_pairs is None else tuple((int(a), int(b)) for a, b in bone_pairs))
+                      None if bone_pairs is None else tuple((int(a), int(b)) for a, b in bone_pairs),
+                      tuple((int(a), int(b)) for a, b in layout.get('mirror_pairs', ())))
     raise TypeError(f'graph layout must be a name or a dict, got {type(layout).__name__}')
 
 

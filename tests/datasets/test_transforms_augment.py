@@ -1,8 +1,8 @@
-"""RandomRot, RandomScale, RandomGaussianNoise: ranges of what they draw, and no global random state."""
+"""RandomRot, RandomScale, RandomGaussianNoise, RandomFlip: ranges of what they draw, and no global random state."""
 import numpy as np
 import pytest
 
-from pyskl.datasets.transforms import RandomGaussianNoise, RandomRot, RandomScale
+from pyskl.datasets.transforms import RandomFlip, RandomGaussianNoise, RandomRot, RandomScale
 from pyskl.datasets.transforms.augment import rotation_xyz
 
 
@@ -134,3 +134,50 @@ def test_bad_arguments_and_reprs():
     assert repr(RandomRot(theta=0.2)) == "RandomRot(theta=0.2, axes=('x', 'y', 'z'), seed=None)"
     assert repr(RandomScale()) == 'RandomScale(scale=0.2, isotropic=False, seed=None)'
     assert repr(RandomGaussianNoise()) == "RandomGaussianNoise(sigma=0.01, base='frame', shared=False, seed=None)"
+
+
+def test_random_flip_nwucla_by_hand():
+    # Kinect v1: joint 8 (0-based 7) is the left hand, 12 (11) the right hand.
+    kp = np.zeros((1, 2, 20, 3))
+    kp[0, :, 7] = [0.3, 0.1, 0.2]  # left hand out to +x
+    kp[0, :, 11] = [-0.5, 0.4, 0.0]  # right hand
+    kp[0, :, 3] = [0.05, 0.0, 0.6]  # head, on no side
+    kp[0, 1, 11] = 0  # right hand absent in frame 1
+    out = RandomFlip(flip_ratio=1, dataset='nw-ucla')(dict(keypoint=kp.copy()))['keypoint']
+    np.testing.assert_array_equal(out[0, 0, 7], [0.5, 0.4, 0.0])  # the right hand, mirrored, is the left now
+    np.testing.assert_array_equal(out[0, 0, 11], [-0.3, 0.1, 0.2])
+    np.testing.assert_array_equal(out[0, :, 3], [[-0.05, 0.0, 0.6]] * 2)
+    assert (out[0, 1, 7] == 0).all()  # the absent right hand is the absent left hand now
+    assert not np.signbit(out[out == 0]).any()  # absent joints stay plain zeros
+    # Mirroring twice gives the sample back.
+    twice = RandomFlip(flip_ratio=1, dataset='nw-ucla')(dict(keypoint=out.copy()))['keypoint']
+    np.testing.assert_array_equal(twice, kp)
+
+
+def test_random_flip_ratio_axis_and_scores():
+    kp = points(M=1, T=3, V=17, C=2)
+    score = np.tile(np.arange(17.0), (1, 3, 1))
+    out = RandomFlip(flip_ratio=1, dataset='coco', axis='y')(dict(keypoint=kp.copy(), keypoint_score=score))
+    np.testing.assert_array_equal(out['keypoint'][..., 1, 1], -kp[..., 2, 1])  # left eye <- right eye, y mirrored
+    np.testing.assert_array_equal(out['keypoint'][..., 1, 0], kp[..., 2, 0])
+    assert list(out['keypoint_score'][0, 0, :3]) == [0, 2, 1]
+    unchanged = RandomFlip(flip_ratio=0, dataset='coco')(dict(keypoint=kp.copy()))['keypoint']
+    np.testing.assert_array_equal(unchanged, kp)
+    t = RandomFlip(flip_ratio=0.3, dataset='coco', seed=0)
+    flipped = [not np.array_equal(t(dict(keypoint=kp.copy()))['keypoint'], kp) for _ in range(1000)]
+    assert 0.25 < np.mean(flipped) < 0.35
+
+
+def test_random_flip_errors_and_repr():
+    with pytest.raises(ValueError, match='flip_ratio'):
+        RandomFlip(flip_ratio=1.5)
+    with pytest.raises(ValueError, match='axis'):
+        RandomFlip(axis='w')
+    with pytest.raises(ValueError, match='no mirror_pairs'):
+        RandomFlip(dataset=dict(num_node=2, inward=[(1, 0)], center=0))
+    with pytest.raises(ValueError, match="'s1'.*layout 'nw-ucla' \\(20 joints\\)"):
+        RandomFlip(dataset='nw-ucla')(dict(keypoint=np.ones((1, 2, 25, 3)), frame_dir='s1'))
+    with pytest.raises(ValueError, match='keypoint_score'):
+        RandomFlip(flip_ratio=1, dataset='coco')(dict(keypoint=np.ones((1, 2, 17, 2)),
+                                                      keypoint_score=np.ones((1, 2, 16))))
+    assert repr(RandomFlip(dataset='nw-ucla')) == "RandomFlip(flip_ratio=0.5, dataset='nw-ucla', axis='x', seed=None)"

@@ -61,8 +61,29 @@ def test_nturgbd_bone_pairs_point_to_parent():
     assert pairs[20] == 20 and pairs[0] == 1 and pairs[3] == 2 and pairs[21] == 22
 
 
+@pytest.mark.parametrize('name', ['nturgb+d', 'openpose', 'coco', 'nw-ucla'])
+def test_mirror_pairs_map_the_skeleton_onto_itself(name):
+    """Swapping every left joint with its right twin must turn each bone into a bone."""
+    layout = get_layout(name)
+    swap = {v: v for v in range(layout.num_node)}
+    for left, right in layout.mirror_pairs:
+        swap[left], swap[right] = right, left
+    bones = {frozenset(edge) for edge in layout.inward}
+    assert {frozenset((swap[a], swap[b])) for a, b in layout.inward} == bones
+    assert swap[layout.center] == layout.center
+    assert len(layout.mirror_pairs) >= 6  # arms and legs at least
+
+
+def test_custom_layout_mirror_pairs():
+    layout = get_layout(dict(num_node=3, inward=[(1, 0), (2, 0)], center=0, mirror_pairs=[(1, 2)]))
+    assert layout.mirror_pairs == ((1, 2), )
+    assert get_layout(dict(num_node=3, inward=[(1, 0)], center=0)).mirror_pairs == ()
+
+
 @pytest.mark.parametrize('bad,match', [
     (dict(num_node=3, inward=[(0, 5)], center=0), 'edge'),
+    (dict(num_node=3, inward=[(0, 1)], center=0, mirror_pairs=[(1, 3)]), 'mirror_pairs'),
+    (dict(num_node=3, inward=[(0, 1)], center=0, mirror_pairs=[(1, 2), (2, 0)]), 'mirror_pairs'),
     (dict(num_node=3, inward=[(0, 1)], center=7), 'center'),
     (dict(num_node=3, inward=[(0, 1)]), 'missing'),
     ('ntu', 'unknown graph layout'),

@@ -1,4 +1,4 @@
-"""Training-time augmentation of skeleton coordinates: rotation, scaling, noise.
+"""Training-time augmentation of skeleton coordinates: rotation, scaling, noise, mirroring.
 
 Each transform draws from a generator of its own (``seed`` argument), never
 from numpy's global random state. Joints that are all zero (absent) stay zero.
@@ -8,6 +8,7 @@ from typing import Optional, Sequence, Union
 import numpy as np
 from mmcv.transforms import BaseTransform
 
+from pyskl.models.graph import get_layout
 from pyskl.registry import TRANSFORMS
 from .base import LocalRandomMixin, check_seed, float_dtype, format_repr, get_skeleton, sample_name
 
@@ -187,3 +188,71 @@ class RandomGaussianNoise(LocalRandomMixin, BaseTransform):
 
     def __repr__(self) -> str:
         return format_repr(self, sigma=self.sigma, base=self.base, shared=self.shared, seed=self.seed)
+
+
+@TRANSFORMS.register_module()
+class RandomFlip(LocalRandomMixin, BaseTransform):
+    """Mirror the whole sequence left to right, with probability ``flip_ratio``.
+
+    The coordinate along ``axis`` changes sign, and every left joint trades
+    places with its right twin (the layout's ``mirror_pairs``), so a
+    right-handed wave becomes a left-handed one that still looks like a body.
+    The mirror is the plane ``axis = 0`` through the origin: put this after
+    ``PreNormalize3D`` (body centred, shoulders along x: mirror ``'x'``) or
+    ``PreNormalize2D`` (image centre at 0). Absent joints stay zero.
+
+    Required Keys:
+        - keypoint (M x T x V x C, V = the layout's joints)
+        - keypoint_score (optional, M x T x V: its joints are swapped too)
+
+    Modified Keys:
+        - keypoint, keypoint_score
+
+    Args:
+        flip_ratio: probability of mirroring a sample.
+        dataset: a layout name or a custom layout dict with ``mirror_pairs``.
+        axis: the coordinate that changes sign.
+        seed: seed of this transform's generator (None: OS entropy).
+    """
+
+    def __init__(self, flip_ratio: float = 0.5, dataset: Union[str, dict] = 'nturgb+d', axis: str = 'x',
+                 seed: Optional[int] = None):
+        if isinstance(flip_ratio, bool) or not isinstance(flip_ratio, (int, float)) or not 0 <= flip_ratio <= 1:
+            raise ValueError(f'RandomFlip: flip_ratio must be a probability in [0, 1], got {flip_ratio!r}')
+        if axis not in AXES:
+            raise ValueError(f'RandomFlip: axis must be one of {AXES}, got {axis!r}')
+        self.layout = get_layout(dataset)
+        if not self.layout.mirror_pairs:
+            raise ValueError(f'RandomFlip: layout {self.layout.name!r} has no mirror_pairs '
+                             '(which joint is whose left/right twin); give a layout dict with them')
+        self.flip_ratio = float(flip_ratio)
+        self.dataset = dataset
+        self.axis = axis
+        self.seed = check_seed(seed)
+        left, right = np.array(self.layout.mirror_pairs).T
+        self._order = np.arange(self.layout.num_node)
+        self._order[left], self._order[right] = right, left
+
+    def transform(self, results: dict) -> dict:
+        skeleton = get_skeleton(results, transform='RandomFlip')
+        M, T, V, C = skeleton.shape
+        channel = AXES.index(self.axis)
+        if V != self.layout.num_node or channel >= C:
+            raise ValueError(f'RandomFlip: {sample_name(results)}: keypoint of shape {skeleton.shape} does not fit '
+                             f'layout {self.layout.name!r} ({self.layout.num_node} joints) and axis {self.axis!r}')
+        if self.rng.uniform() >= self.flip_ratio:
+            return results
+        flipped = skeleton[:, :, self._order].astype(float_dtype(skeleton), copy=True)
+        flipped[..., channel] *= -1
+        flipped[flipped == 0] = 0  # no negative zeros: absent joints stay exactly as they were
+        results['keypoint'] = flipped
+        if 'keypoint_score' in results:
+            score = np.asarray(results['keypoint_score'])
+            if score.shape[:3] != (M, T, V):
+                raise ValueError(f'RandomFlip: {sample_name(results)}: keypoint_score of shape {score.shape} '
+                                 f'does not match keypoint {skeleton.shape}')
+            results['keypoint_score'] = score[:, :, self._order].copy()
+        return results
+
+    def __repr__(self) -> str:
+        return format_repr(self, flip_ratio=self.flip_ratio, dataset=self.dataset, axis=self.axis, seed=self.seed)
