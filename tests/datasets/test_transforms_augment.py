@@ -1,8 +1,9 @@
-"""RandomRot, RandomScale, RandomGaussianNoise, RandomFlip: ranges of what they draw, and no global random state."""
+"""RandomRot, RandomScale, RandomGaussianNoise, RandomFlip, MirroredClips: ranges of what they draw, and no global random state."""
 import numpy as np
 import pytest
 
-from pyskl.datasets.transforms import RandomFlip, RandomGaussianNoise, RandomRot, RandomScale
+from pyskl.datasets.transforms import (FormatGCNInput, GenSkeFeat, MirroredClips, RandomFlip, RandomGaussianNoise,
+                                      RandomRot, RandomScale)
 from pyskl.datasets.transforms.augment import rotation_xyz
 
 
@@ -181,3 +182,31 @@ def test_random_flip_errors_and_repr():
         RandomFlip(flip_ratio=1, dataset='coco')(dict(keypoint=np.ones((1, 2, 17, 2)),
                                                       keypoint_score=np.ones((1, 2, 16))))
     assert repr(RandomFlip(dataset='nw-ucla')) == "RandomFlip(flip_ratio=0.5, dataset='nw-ucla', axis='x', seed=None)"
+
+
+def test_mirrored_clips_commute_with_bones_and_motions():
+    """Mirroring the features equals the features of the mirrored skeleton, for j, b, jm and bm."""
+    kp = points(M=1, T=6, V=20, C=3, seed=3)
+    gen_feats = GenSkeFeat(dataset='nw-ucla', feats=['j', 'b', 'jm', 'bm'])
+    of_mirrored = gen_feats(RandomFlip(flip_ratio=1, dataset='nw-ucla')(dict(keypoint=kp.copy())))['keypoint']
+    features = gen_feats(dict(keypoint=kp.copy()))['keypoint']
+    out = MirroredClips(dataset='nw-ucla', channels=(0, 3, 6, 9))(dict(keypoint=features, num_clips=2))
+    assert out['num_clips'] == 4 and out['keypoint'].shape == (1, 12, 20, 12)
+    np.testing.assert_array_equal(out['keypoint'][:, :6], features)
+    np.testing.assert_allclose(out['keypoint'][:, 6:], of_mirrored, atol=1e-6)
+    clips = FormatGCNInput(num_person=1)(out)['keypoint']
+    assert clips.shape == (4, 1, 3, 20, 12)  # two clips, then their two mirrored copies
+    np.testing.assert_allclose(clips[2], of_mirrored[:, :3], atol=1e-6)
+
+
+def test_mirrored_clips_scores_and_errors():
+    kp, score = points(M=1, T=2, V=17, C=2), np.tile(np.arange(17.0), (1, 2, 1))
+    out = MirroredClips(dataset='coco')(dict(keypoint=kp, keypoint_score=score))
+    assert out['num_clips'] == 2 and list(out['keypoint_score'][0, 2, :3]) == [0, 2, 1]
+    with pytest.raises(ValueError, match='channels'):
+        MirroredClips(channels=())
+    with pytest.raises(ValueError, match="'s2'.*channels \\(0, 3\\)"):
+        MirroredClips(dataset='nw-ucla', channels=(0, 3))(dict(keypoint=np.ones((1, 2, 20, 3)), frame_dir='s2'))
+    with pytest.raises(ValueError, match='no mirror_pairs'):
+        MirroredClips(dataset=dict(num_node=2, inward=[(1, 0)], center=0))
+    assert repr(MirroredClips(dataset='nw-ucla')) == "MirroredClips(dataset='nw-ucla', channels=(0,))"

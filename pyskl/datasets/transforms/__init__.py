@@ -1,6 +1,6 @@
 """Skeleton transforms, registered in ``pyskl.registry.TRANSFORMS`` under the
 original PYSKL names and arguments, so original configs run unchanged."""
-from .augment import RandomFlip, RandomGaussianNoise, RandomRot, RandomScale
+from .augment import MirroredClips, RandomFlip, RandomGaussianNoise, RandomRot, RandomScale
 from .compose import Compose
 from .features import GenSkeFeat, JointToBone, MergeSkeFeat, Rename, ToMotion
 from .formatting import Collect, FormatGCNInput, PackSkeletonInputs, ToTensor
@@ -9,6 +9,7 @@ from .sampling import PadTo, PoseDecode, UniformSample, UniformSampleDecode, Uni
 
 __all__ = [
     'Compose', 'PreNormalize3D', 'PreNormalize2D', 'RandomRot', 'RandomScale', 'RandomGaussianNoise', 'RandomFlip',
-    'JointToBone', 'ToMotion', 'MergeSkeFeat', 'GenSkeFeat', 'Rename', 'UniformSampleFrames', 'UniformSample',
-    'PoseDecode', 'UniformSampleDecode', 'PadTo', 'FormatGCNInput', 'Collect', 'ToTensor', 'PackSkeletonInputs'
+    'MirroredClips', 'JointToBone', 'ToMotion', 'MergeSkeFeat', 'GenSkeFeat', 'Rename', 'UniformSampleFrames',
+    'UniformSample', 'PoseDecode', 'UniformSampleDecode', 'PadTo', 'FormatGCNInput', 'Collect', 'ToTensor',
+    'PackSkeletonInputs'
 ]

@@ -190,6 +190,25 @@ class RandomGaussianNoise(LocalRandomMixin, BaseTransform):
         return format_repr(self, sigma=self.sigma, base=self.base, shared=self.shared, seed=self.seed)
 
 
+def mirror_order(layout, transform: str) -> np.ndarray:
+    """The joint order of the mirrored skeleton: each left joint swapped with its right twin."""
+    if not layout.mirror_pairs:
+        raise ValueError(f'{transform}: layout {layout.name!r} has no mirror_pairs '
+                         '(which joint is whose left/right twin); give a layout dict with them')
+    left, right = np.array(layout.mirror_pairs).T
+    order = np.arange(layout.num_node)
+    order[left], order[right] = right, left
+    return order
+
+
+def mirror(skeleton: np.ndarray, order: np.ndarray, channels: Sequence[int]) -> np.ndarray:
+    """``skeleton`` (... x V x C) with its joints in ``order`` and ``channels`` negated."""
+    mirrored = skeleton[..., order, :].astype(float_dtype(skeleton), copy=True)
+    mirrored[..., list(channels)] *= -1
+    mirrored[mirrored == 0] = 0  # no negative zeros: absent joints stay exactly as they were
+    return mirrored
+
+
 @TRANSFORMS.register_module()
 class RandomFlip(LocalRandomMixin, BaseTransform):
     """Mirror the whole sequence left to right, with probability ``flip_ratio``.
@@ -222,16 +241,11 @@ class RandomFlip(LocalRandomMixin, BaseTransform):
         if axis not in AXES:
             raise ValueError(f'RandomFlip: axis must be one of {AXES}, got {axis!r}')
         self.layout = get_layout(dataset)
-        if not self.layout.mirror_pairs:
-            raise ValueError(f'RandomFlip: layout {self.layout.name!r} has no mirror_pairs '
-                             '(which joint is whose left/right twin); give a layout dict with them')
         self.flip_ratio = float(flip_ratio)
         self.dataset = dataset
         self.axis = axis
         self.seed = check_seed(seed)
-        left, right = np.array(self.layout.mirror_pairs).T
-        self._order = np.arange(self.layout.num_node)
-        self._order[left], self._order[right] = right, left
+        self._order = mirror_order(self.layout, 'RandomFlip')
 
     def transform(self, results: dict) -> dict:
         skeleton = get_skeleton(results, transform='RandomFlip')
@@ -242,10 +256,7 @@ class RandomFlip(LocalRandomMixin, BaseTransform):
                              f'layout {self.layout.name!r} ({self.layout.num_node} joints) and axis {self.axis!r}')
         if self.rng.uniform() >= self.flip_ratio:
             return results
-        flipped = skeleton[:, :, self._order].astype(float_dtype(skeleton), copy=True)
-        flipped[..., channel] *= -1
-        flipped[flipped == 0] = 0  # no negative zeros: absent joints stay exactly as they were
-        results['keypoint'] = flipped
+        results['keypoint'] = mirror(skeleton, self._order, (channel, ))
         if 'keypoint_score' in results:
             score = np.asarray(results['keypoint_score'])
             if score.shape[:3] != (M, T, V):
@@ -256,3 +267,55 @@ class RandomFlip(LocalRandomMixin, BaseTransform):
 
     def __repr__(self) -> str:
         return format_repr(self, flip_ratio=self.flip_ratio, dataset=self.dataset, axis=self.axis, seed=self.seed)
+
+
+@TRANSFORMS.register_module()
+class MirroredClips(BaseTransform):
+    """Test-time mirroring: add the mirrored copy of every sampled clip.
+
+    Goes after the frame sampler and before ``FormatGCNInput``: the frames of
+    the ``num_clips`` clips get the same frames mirrored (as ``RandomFlip``
+    does, on every feature) appended, and ``num_clips`` doubles, so the model
+    averages its scores over both. The features are mirrored as they are
+    (bones and motions of a mirrored skeleton are the mirrored bones and
+    motions), so ``channels`` must list the coordinate that changes sign in
+    each concatenated feature: ``(0, )`` for one 3D feature, ``(0, 3)`` for
+    ``feats=['j', 'b']``.
+
+    Required Keys:
+        - keypoint (M x (num_clips * T) x V x C), keypoint_score (optional, M x (num_clips * T) x V)
+        - num_clips (optional, default 1)
+
+    Modified Keys:
+        - keypoint, keypoint_score (twice the frames), num_clips (doubled)
+    """
+
+    def __init__(self, dataset: Union[str, dict] = 'nturgb+d', channels: Sequence[int] = (0, )):
+        channels = tuple(int(c) for c in np.atleast_1d(channels))
+        if not channels or min(channels) < 0 or len(set(channels)) != len(channels):
+            raise ValueError(f'MirroredClips: channels must be distinct non-negative indices, got {channels!r}')
+        self.layout = get_layout(dataset)
+        self.dataset = dataset
+        self.channels = channels
+        self._order = mirror_order(self.layout, 'MirroredClips')
+
+    def transform(self, results: dict) -> dict:
+        skeleton = get_skeleton(results, transform='MirroredClips')
+        M, T, V, C = skeleton.shape
+        if V != self.layout.num_node or max(self.channels) >= C:
+            raise ValueError(f'MirroredClips: {sample_name(results)}: keypoint of shape {skeleton.shape} does not '
+                             f'fit layout {self.layout.name!r} ({self.layout.num_node} joints) and channels '
+                             f'{self.channels}')
+        mirrored = mirror(skeleton, self._order, self.channels)
+        results['keypoint'] = np.concatenate([skeleton.astype(mirrored.dtype), mirrored], axis=1)
+        if 'keypoint_score' in results:
+            score = np.asarray(results['keypoint_score'])
+            if score.shape != (M, T, V):
+                raise ValueError(f'MirroredClips: {sample_name(results)}: keypoint_score of shape {score.shape} '
+                                 f'does not match keypoint {skeleton.shape}')
+            results['keypoint_score'] = np.concatenate([score, score[:, :, self._order]], axis=1)
+        results['num_clips'] = 2 * results.get('num_clips', 1)
+        return results
+
+    def __repr__(self) -> str:
+        return format_repr(self, dataset=self.dataset, channels=self.channels)
