@@ -114,7 +114,7 @@ def get_layout(layout) -> Layout:
         return Layout(layout.get('name', 'custom'), int(layout['num_node']),
                       tuple((int(c), int(p)) for c, p in layout['inward']), int(layout['center']),
                       None if bone_pairs is None else tuple((int(a), int(b)) for a, b in bone_pairs),
-                      tuple((int(a), int(b)) for a, b in layout.get('mirror_pairs', ())))
+                      tuple(tuple(int(j) for j in np.atleast_1d(pair)) for pair in layout.get('mirror_pairs', ())))
     raise TypeError(f'graph layout must be a name or a dict, got {type(layout).__name__}')
 
 

@@ -84,6 +84,8 @@ def test_custom_layout_mirror_pairs():
     (dict(num_node=3, inward=[(0, 5)], center=0), 'edge'),
     (dict(num_node=3, inward=[(0, 1)], center=0, mirror_pairs=[(1, 3)]), 'mirror_pairs'),
     (dict(num_node=3, inward=[(0, 1)], center=0, mirror_pairs=[(1, 2), (2, 0)]), 'mirror_pairs'),
+    (dict(num_node=3, inward=[(0, 1)], center=0, mirror_pairs=[(1, 2, 0)]), 'mirror_pairs'),
+    (dict(num_node=3, inward=[(0, 1)], center=0, mirror_pairs=[1, 2]), 'mirror_pairs'),
     (dict(num_node=3, inward=[(0, 1)], center=7), 'center'),
     (dict(num_node=3, inward=[(0, 1)]), 'missing'),
     ('ntu', 'unknown graph layout'),

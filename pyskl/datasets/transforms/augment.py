@@ -209,6 +209,23 @@ def mirror(skeleton: np.ndarray, order: np.ndarray, channels: Sequence[int]) -> 
     return mirrored
 
 
+def _mirrorable(results: dict, layout, channels: Sequence[int], transform: str):
+    """The sample's keypoint and keypoint_score (None where absent), checked against the layout and
+    the channels that change sign."""
+    skeleton = get_skeleton(results, transform=transform)
+    M, T, V, C = skeleton.shape
+    if V != layout.num_node or max(channels) >= C:
+        raise ValueError(f'{transform}: {sample_name(results)}: keypoint of shape {skeleton.shape} does not fit '
+                         f'layout {layout.name!r} ({layout.num_node} joints) and channels {tuple(channels)}')
+    score = results.get('keypoint_score')
+    if score is not None:
+        score = np.asarray(score)
+        if score.shape != (M, T, V):
+            raise ValueError(f'{transform}: {sample_name(results)}: keypoint_score of shape {score.shape} '
+                             f'does not match keypoint {skeleton.shape}')
+    return skeleton, score
+
+
 @TRANSFORMS.register_module()
 class RandomFlip(LocalRandomMixin, BaseTransform):
     """Mirror the whole sequence left to right, with probability ``flip_ratio``.
@@ -248,21 +265,13 @@ class RandomFlip(LocalRandomMixin, BaseTransform):
         self._order = mirror_order(self.layout, 'RandomFlip')
 
     def transform(self, results: dict) -> dict:
-        skeleton = get_skeleton(results, transform='RandomFlip')
-        M, T, V, C = skeleton.shape
-        channel = AXES.index(self.axis)
-        if V != self.layout.num_node or channel >= C:
-            raise ValueError(f'RandomFlip: {sample_name(results)}: keypoint of shape {skeleton.shape} does not fit '
-                             f'layout {self.layout.name!r} ({self.layout.num_node} joints) and axis {self.axis!r}')
+        channels = (AXES.index(self.axis), )
+        skeleton, score = _mirrorable(results, self.layout, channels, 'RandomFlip')
         if self.rng.uniform() >= self.flip_ratio:
             return results
-        results['keypoint'] = mirror(skeleton, self._order, (channel, ))
-        if 'keypoint_score' in results:
-            score = np.asarray(results['keypoint_score'])
-            if score.shape[:3] != (M, T, V):
-                raise ValueError(f'RandomFlip: {sample_name(results)}: keypoint_score of shape {score.shape} '
-                                 f'does not match keypoint {skeleton.shape}')
-            results['keypoint_score'] = score[:, :, self._order].copy()
+        results['keypoint'] = mirror(skeleton, self._order, channels)
+        if score is not None:
+            results['keypoint_score'] = score[:, :, self._order]
         return results
 
     def __repr__(self) -> str:
@@ -300,19 +309,10 @@ class MirroredClips(BaseTransform):
         self._order = mirror_order(self.layout, 'MirroredClips')
 
     def transform(self, results: dict) -> dict:
-        skeleton = get_skeleton(results, transform='MirroredClips')
-        M, T, V, C = skeleton.shape
-        if V != self.layout.num_node or max(self.channels) >= C:
-            raise ValueError(f'MirroredClips: {sample_name(results)}: keypoint of shape {skeleton.shape} does not '
-                             f'fit layout {self.layout.name!r} ({self.layout.num_node} joints) and channels '
-                             f'{self.channels}')
+        skeleton, score = _mirrorable(results, self.layout, self.channels, 'MirroredClips')
         mirrored = mirror(skeleton, self._order, self.channels)
         results['keypoint'] = np.concatenate([skeleton.astype(mirrored.dtype), mirrored], axis=1)
-        if 'keypoint_score' in results:
-            score = np.asarray(results['keypoint_score'])
-            if score.shape != (M, T, V):
-                raise ValueError(f'MirroredClips: {sample_name(results)}: keypoint_score of shape {score.shape} '
-                                 f'does not match keypoint {skeleton.shape}')
+        if score is not None:
             results['keypoint_score'] = np.concatenate([score, score[:, :, self._order]], axis=1)
         results['num_clips'] = 2 * results.get('num_clips', 1)
         return results
