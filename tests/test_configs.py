@@ -48,6 +48,9 @@ def test_nwucla_config_builds(path):
         assert schedule.train_cfg.max_epochs == 6 and cfg.data.train.times == 5
         assert [s['type'] for s in schedule.param_scheduler] == ['LinearLR', 'CosineAnnealingLR']
         assert schedule.param_scheduler[1]['convert_to_iter_based']
+        mirrored = path.stem == 'j_cpu'  # the joint stream's CPU recipe mirrors in training and at test time
+        assert any(t['type'] == 'RandomFlip' for t in cfg.data.train.dataset.pipeline) == mirrored
+        assert any(t['type'] == 'MirroredClips' for t in cfg.data.test.pipeline) == mirrored
     else:  # CTR-GCN's: 65 epochs, step at 50
         assert schedule.train_cfg.max_epochs == 65
         assert schedule.param_scheduler[1] == dict(type='MultiStepLR', milestones=[50], gamma=0.1, by_epoch=True)
