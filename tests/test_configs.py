@@ -44,18 +44,19 @@ def test_nwucla_config_builds(path):
     model = build_model(cfg.model)
     assert model.backbone.graph.num_node == 20 and model.cls_head.num_classes == 10
     schedule = translate_legacy_config(cfg)
-    if path.stem.endswith('_cpu'):  # 6 (joint: 10) epochs of the 5x repeated set, cosine over every iteration
-        assert schedule.train_cfg.max_epochs == (10 if path.stem == 'j_cpu' else 6) and cfg.data.train.times == 5
+    clip_lens = {t['clip_len'] for p in (cfg.data.train.dataset.pipeline, cfg.data.val.pipeline, cfg.data.test.pipeline)
+                 for t in p if 'clip_len' in t}
+    if path.stem.endswith('_cpu'):  # 10 epochs of the 5x repeated set, cosine over every iteration
+        assert schedule.train_cfg.max_epochs == 10 and cfg.data.train.times == 5
         assert [s['type'] for s in schedule.param_scheduler] == ['LinearLR', 'CosineAnnealingLR']
         assert schedule.param_scheduler[1]['convert_to_iter_based']
-        mirrored = path.stem == 'j_cpu'  # the joint stream's CPU recipe mirrors in training and at test time
-        assert any(t['type'] == 'RandomFlip' for t in cfg.data.train.dataset.pipeline) == mirrored
-        assert any(t['type'] == 'MirroredClips' for t in cfg.data.test.pipeline) == mirrored
-        # the joint stream's also samples 32-frame windows (the others 52) and smooths its labels
-        clip_lens = {t['clip_len'] for p in (cfg.data.train.dataset.pipeline, cfg.data.val.pipeline,
-                                             cfg.data.test.pipeline) for t in p if 'clip_len' in t}
-        assert clip_lens == ({32} if mirrored else {52})
-        assert model.cls_head.label_smoothing == (0.1 if mirrored else 0.0)
-    else:  # CTR-GCN's: 65 epochs, step at 50
+        # every CPU recipe mirrors in training and at test time, samples 32-frame windows (the full
+        # recipes 52) and smooths its labels
+        assert any(t['type'] == 'RandomFlip' for t in cfg.data.train.dataset.pipeline)
+        assert any(t['type'] == 'MirroredClips' for t in cfg.data.test.pipeline)
+        assert clip_lens == {32}
+        assert model.cls_head.label_smoothing == 0.1
+    else:  # CTR-GCN's: 52-frame windows, 65 epochs, step at 50
+        assert clip_lens == {52}
         assert schedule.train_cfg.max_epochs == 65
         assert schedule.param_scheduler[1] == dict(type='MultiStepLR', milestones=[50], gamma=0.1, by_epoch=True)
