@@ -58,7 +58,7 @@ def test_code_in_checkpoint_is_not_executed(tmp_path):
 
     path = tmp_path / 'evil.pth'
     with open(path, 'wb') as f:
-        pickle.dump({'state_dict': {}, 'x': Evil()}, f)
+        pickle.dump({'state_dict': {}, 'x': Evil()}, f, protocol=2)  # torch.save's protocol
     with pytest.raises(ValueError, match='weights-only'):
         load_checkpoint(model(), str(path))
 
