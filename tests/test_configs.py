@@ -60,3 +60,13 @@ def test_nwucla_config_builds(path):
         assert clip_lens == {52}
         assert schedule.train_cfg.max_epochs == 65
         assert schedule.param_scheduler[1] == dict(type='MultiStepLR', milestones=[50], gamma=0.1, by_epoch=True)
+
+
+@pytest.mark.parametrize('stream', ['b', 'jm', 'bm'])
+def test_nwucla_cpu_recipe_is_the_joint_streams_with_other_features(stream):
+    """A change to j_cpu.py's recipe reaches every stream; only the features and work dir differ."""
+    folder = REPO / 'configs' / 'dgstgcn' / 'nwucla_xview'
+    joint = Config.fromfile(str(folder / 'j_cpu.py')).to_dict()
+    other = Config.fromfile(str(folder / f'{stream}_cpu.py')).to_dict()
+    text = repr(other).replace(f"'feats': ['{stream}']", "'feats': ['j']").replace(f'{stream}_cpu', 'j_cpu')
+    assert text == repr(joint)
