@@ -1,6 +1,5 @@
 """Running pyskl: config translation, process groups, checkpoints, the Runner and the CLI helpers."""
-from .checkpoint import (allow_checkpoint_globals, atomic_write, find_resume_checkpoint, read_checkpoint,
-                         remove_stale_temporaries)
+from .checkpoint import allow_checkpoint_globals, find_resume_checkpoint, read_checkpoint
 from .cli import cli_errors, error_message
 from .launch import init_distributed, shutdown_distributed, slurm_environment
 from .legacy_config import lr_config_to_schedulers, translate_legacy_config
@@ -8,8 +7,7 @@ from .run_config import dist_options, prepare_test_config, prepare_train_config,
 from .runner import PysklRunner
 
 __all__ = [
-    'allow_checkpoint_globals', 'atomic_write', 'find_resume_checkpoint', 'read_checkpoint',
-    'remove_stale_temporaries', 'cli_errors', 'error_message', 'init_distributed', 'shutdown_distributed',
+    'allow_checkpoint_globals', 'find_resume_checkpoint', 'read_checkpoint', 'cli_errors', 'error_message', 'init_distributed', 'shutdown_distributed',
     'slurm_environment', 'lr_config_to_schedulers', 'translate_legacy_config', 'prepare_test_config',
     'prepare_train_config', 'test_evaluators', 'dist_options', 'PysklRunner'
 ]

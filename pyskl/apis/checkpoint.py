@@ -1,4 +1,4 @@
-"""Reading checkpoints safely, finding the one to resume from, and writing files atomically.
+"""Reading checkpoints safely and finding the one to resume from.
 
 Reading: torch >= 2.6 loads with ``weights_only=True``, which refuses any pickled
 global it does not know. mmengine's checkpoints hold a few more than tensors and
@@ -6,28 +6,18 @@ plain containers (its ``MessageHub`` state: ``HistoryBuffer`` objects with numpy
 arrays, numpy scalars for best scores). :func:`allow_checkpoint_globals` allow-lists
 exactly those, so checkpoints load without ever running arbitrary pickled code.
 
-Writing: :func:`atomic_write` writes to a temporary file in the target's folder and
-renames it over the target, so a process killed mid-write leaves either the old file
-or the complete new one, never a truncated one. :class:`AtomicLocalBackend` is
-mmengine's local file backend with that guarantee (``backend_args=dict(backend=
-'pyskl_atomic_local')``); ``AtomicCheckpointHook`` saves through it.
+(Writing is atomic: :mod:`pyskl.utils.fileio`, through ``AtomicCheckpointHook``.)
 """
 import glob
-import os
 import os.path as osp
 import pickle
 import re
-import tempfile
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import torch
-from mmengine.fileio import LocalBackend, register_backend
 from mmengine.logging.history_buffer import HistoryBuffer
 
-ATOMIC_BACKEND = 'pyskl_atomic_local'
-TMP_SUFFIX = '.tmp'
 
 try:  # numpy >= 2 keeps its internals in numpy._core; numpy 1.x pickles name numpy.core
     from numpy._core import multiarray as _multiarray
@@ -121,64 +111,3 @@ def find_resume_checkpoint(work_dir: str) -> str | None:
         if match:
             found.append((int(match.group(2)), osp.getmtime(path), path))
     return max(found)[2] if found else None
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(data: bytes | str, path: str | os.PathLike, encoding: str = 'utf-8') -> None:
-    """Write ``data`` to ``path`` so that readers (and a later run after a kill) see the old
-    file or the complete new one: temporary file in the same folder, fsync, rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        data = data.encode(encoding)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix=TMP_SUFFIX)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.unlink(tmp)
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. Windows
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:  # pragma: no cover - some file systems refuse fsync on folders
-        pass
-    finally:
-        os.close(dir_fd)
-
-
-def remove_stale_temporaries(folder: str) -> list[str]:
-    """Delete the temporary files a killed :func:`atomic_write` left in ``folder``."""
-    stale = glob.glob(osp.join(glob.escape(folder), f'.*{TMP_SUFFIX}'))
-    for path in stale:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:  # another process removed it
-            pass
-    return stale
-
-
-class AtomicLocalBackend(LocalBackend):
-    """mmengine's local file backend whose writes are atomic (see :func:`atomic_write`)."""
-
-    def put(self, obj: bytes, filepath: str | Path) -> None:
-        atomic_write(obj, filepath)
-
-    def put_text(self, obj: str, filepath: str | Path, encoding: str = 'utf-8') -> None:
-        atomic_write(obj, filepath, encoding=encoding)
-
-
-register_backend(ATOMIC_BACKEND, AtomicLocalBackend, force=True)

@@ -9,8 +9,6 @@ sample holds ``frame_dir``, ``label``, ``total_frames``, ``keypoint``
 import json
 import logging
 import os
-import shutil
-import tempfile
 from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
@@ -19,7 +17,7 @@ from mmengine.logging import print_log
 from mmengine.registry import DefaultScope
 
 from pyskl.registry import DATASETS
-from pyskl.utils.safe_pickle import load_pickle
+from pyskl.utils.fileio import atomic_path, read_annotation_file, read_label_map
 from .annotation_checks import BadSample, check_structure, check_values
 from .packed_annotations import PackedAnnotations, release_freed_heap
 from .transforms.compose import Compose
@@ -40,25 +38,18 @@ def _read_cache_meta(folder: str) -> Optional[dict]:
 def _write_cache(folder: str, packed: PackedAnnotations, meta: dict) -> bool:
     """Write the cache atomically (a temporary folder renamed into place); False where
     the folder cannot be written (the dataset then keeps the store in memory)."""
-    parent = os.path.dirname(os.path.abspath(folder))
     try:
-        tmp = tempfile.mkdtemp(dir=parent, prefix=f'.{os.path.basename(folder)}.')
+        with atomic_path(folder, folder=True) as tmp:
+            packed.save(os.fspath(tmp))
+            with open(tmp / 'meta.json', 'w', encoding='utf-8') as f:
+                json.dump(meta, f)
     except OSError as err:
+        written = _read_cache_meta(folder)
+        if written is not None and written.get('source') == meta['source']:  # another process finished first
+            return True
         print_log(f'cannot write the annotation cache {folder} ({err}); keeping the annotations in memory',
                   logger='current', level=logging.WARNING)
         return False
-    try:
-        packed.save(tmp)
-        with open(os.path.join(tmp, 'meta.json'), 'w', encoding='utf-8') as f:
-            json.dump(meta, f)
-        if os.path.isdir(folder):  # stale; readers that mapped its files keep them until they close
-            shutil.rmtree(folder, ignore_errors=True)
-        os.rename(tmp, folder)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
-        written = _read_cache_meta(folder)
-        if written is None or written.get('source') != meta['source']:  # not another process finishing first
-            raise
     return True
 
 
@@ -178,7 +169,7 @@ class PoseDataset(BaseDataset):
 
         metainfo = dict(metainfo or {})
         if self.label_map is not None:
-            metainfo.setdefault('classes', self._read_label_map(self.label_map))
+            metainfo.setdefault('classes', tuple(read_label_map(self.label_map)))
         classes = metainfo.get('classes')
         if num_classes is None and classes is not None:
             num_classes = len(classes)
@@ -211,18 +202,6 @@ class PoseDataset(BaseDataset):
                              f'{layout.name!r} ({layout.num_node} joints)')
         return layout.num_node, f'the graph layout {layout.name!r} has {layout.num_node}'
 
-    @staticmethod
-    def _read_label_map(path: str) -> tuple:
-        with open(path, encoding='utf-8') as f:
-            names = [line.strip() for line in f]
-        while names and not names[-1]:
-            names.pop()
-        if not names:
-            raise ValueError(f'{path}: the label map is empty (expected one class name a line)')
-        if '' in names:
-            raise ValueError(f'{path}: line {names.index("") + 1} of the label map is empty')
-        return tuple(names)
-
     def full_init(self) -> None:
         """Load, check and pack the annotations (once); see the class docstring."""
         if self._fully_initialized:
@@ -240,28 +219,6 @@ class PoseDataset(BaseDataset):
         """
         self.full_init()
         return [self._packed.get(int(i)) for i in self._base_index]
-
-    @staticmethod
-    def _file_contents(data, path: str) -> tuple[list, Optional[dict]]:
-        """The annotation list and the split dict (None where the file has none)."""
-        if isinstance(data, list):
-            return data, None
-        if not isinstance(data, dict):
-            raise TypeError(f"{path}: expected a dict with 'split' and 'annotations', got {type(data).__name__}")
-        if 'annotations' not in data:
-            raise KeyError(f"{path}: expected a dict with 'annotations' (and 'split'), "
-                           f'found keys {sorted(map(str, data))}')
-        samples, splits = data['annotations'], data.get('split')
-        if not isinstance(samples, list):
-            raise TypeError(f"{path}: 'annotations' must be a list of dicts, got {type(samples).__name__}")
-        if splits is not None:
-            if not isinstance(splits, dict):
-                raise TypeError(f"{path}: 'split' must be a dict of split name -> list of frame_dir, "
-                                f'got {type(splits).__name__}')
-            for name, names in splits.items():
-                if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
-                    raise TypeError(f"{path}: split {name!r} must be a list of frame_dir strings")
-        return samples, splits
 
     def _wanted(self, splits: Optional[dict], path: str) -> Optional[set]:
         """The frame_dirs of the requested split (None: no split asked for, keep all)."""
@@ -311,7 +268,7 @@ class PoseDataset(BaseDataset):
                 self._warn_missing(wanted, len(found - {None}), path)
             self._bad(structural, path)
         else:
-            samples, splits = self._file_contents(load_pickle(path), path)
+            samples, splits = read_annotation_file(path)
             wanted = self._wanted(splits, path)
             if wanted is not None:
                 samples = [s for s in samples
@@ -364,7 +321,7 @@ class PoseDataset(BaseDataset):
                      mtime_ns=stat.st_mtime_ns)
         meta = _read_cache_meta(folder)
         if meta is None or meta.get('source') != stamp:
-            samples, splits = self._file_contents(load_pickle(path), path)
+            samples, splits = read_annotation_file(path)
             structural = check_structure(samples)
             dropped = {b.index for b in structural}
             packed = PackedAnnotations.pack([s for i, s in enumerate(samples) if i not in dropped])

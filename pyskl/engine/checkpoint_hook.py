@@ -3,11 +3,29 @@ import os.path as osp
 from contextlib import contextmanager
 
 from mmengine.dist import is_main_process
+from pathlib import Path
+
+from mmengine.fileio import LocalBackend, register_backend
 from mmengine.fileio.backends.base import BaseStorageBackend
 from mmengine.hooks import CheckpointHook
 
-from pyskl.apis.checkpoint import ATOMIC_BACKEND, atomic_write, remove_stale_temporaries
 from pyskl.registry import HOOKS
+from pyskl.utils.fileio import atomic_write, remove_stale_temporaries
+
+ATOMIC_BACKEND = 'pyskl_atomic_local'
+
+
+class AtomicLocalBackend(LocalBackend):
+    """mmengine's local file backend whose writes are atomic (:func:`pyskl.utils.fileio.atomic_write`)."""
+
+    def put(self, obj: bytes, filepath: str | Path) -> None:
+        atomic_write(obj, filepath)
+
+    def put_text(self, obj: str, filepath: str | Path, encoding: str = 'utf-8') -> None:
+        atomic_write(obj, filepath, encoding=encoding)
+
+
+register_backend(ATOMIC_BACKEND, AtomicLocalBackend, force=True)
 
 
 class _DeferredRemovals:

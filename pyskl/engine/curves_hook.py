@@ -18,7 +18,6 @@ at the iteration training restarts from; a checkpoint loaded with
 import csv
 import io
 import json
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -30,6 +29,7 @@ from mmengine.logging import print_log
 from pyskl.evaluation.metrics import TOP1_KEY
 from pyskl.evaluation.plots import plot_training_curves
 from pyskl.registry import HOOKS
+from pyskl.utils.fileio import atomic_write
 
 CHECKPOINT_KEY = 'training_curves'
 
@@ -146,7 +146,7 @@ class TrainingCurvesHook(Hook):
         plot_training_curves(path, steps, self.losses, self.lrs, val_epochs, self.val_values, val_name=self.metric,
                              title=Path(runner.work_dir).name)
         self._write_csv(path.with_suffix('.csv'), steps, val_epochs)
-        _atomic_write_text(path.with_suffix('.json'), json.dumps(self.state_dict()))
+        atomic_write(json.dumps(self.state_dict()), path.with_suffix('.json'))
         print_log(f'Training curves written to {path}', logger='current')
         return path
 
@@ -162,10 +162,4 @@ class TrainingCurvesHook(Hook):
             mask = epoch_of == epoch
             writer.writerow([int(epoch), f'{losses[mask].mean():.6g}', f'{lrs[mask][-1]:.6g}',
                              '' if int(epoch) not in val else f'{val[int(epoch)]:.6g}'])
-        _atomic_write_text(path, buf.getvalue())
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    tmp.write_text(text, encoding='utf-8')
-    os.replace(tmp, path)
+        atomic_write(buf.getvalue(), path)

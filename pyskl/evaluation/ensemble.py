@@ -12,6 +12,7 @@ from typing import Optional, Union
 
 import numpy as np
 
+from pyskl.utils.fileio import read_annotation_file, split_samples
 from pyskl.utils.safe_pickle import load_pickle
 from .accuracy import mean_class_accuracy, top_k_accuracy
 
@@ -61,19 +62,8 @@ def labels_from_annotation(ann_file: PathLike, split: Optional[str]) -> np.ndarr
     (``valid_ratio``, ``on_bad_sample='skip'``); otherwise pass the labels with ``--labels``.
     """
     ann_file = os.fspath(ann_file)
-    data = load_pickle(ann_file)
-    if isinstance(data, list) and split is None:
-        annotations = data
-    elif isinstance(data, dict) and 'annotations' in data:
-        annotations = data['annotations']
-    else:
-        raise ValueError(f"{ann_file}: expected a dict with 'split' and 'annotations'")
-    if split is not None:
-        splits = data.get('split') or {}
-        if split not in splits:
-            raise KeyError(f'{ann_file}: no split {split!r}; the file has {sorted(splits)}')
-        names = set(splits[split])
-        annotations = [a for a in annotations if a.get('frame_dir') in names]
+    samples, splits = read_annotation_file(ann_file)
+    annotations = split_samples(samples, splits, split, ann_file)
     labels = []
     for ann in annotations:
         if 'label' not in ann:

@@ -13,6 +13,8 @@ from typing import Optional, Union
 
 import numpy as np
 
+from pyskl.utils.fileio import atomic_write
+
 PathLike = Union[str, os.PathLike]
 
 
@@ -25,17 +27,10 @@ def _figure(width: float, height: float):
     return fig
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _save_figure(fig, path: Path) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format='png')
-    _atomic_write(path, buf.getvalue())
+    atomic_write(buf.getvalue(), path)
 
 
 def class_names_or_indices(num_classes: int, class_names: Optional[Sequence[str]] = None) -> list[str]:
@@ -56,7 +51,7 @@ def write_confusion_matrix_csv(matrix: np.ndarray, path: PathLike,
     writer.writerow(['true \\ predicted'] + names)
     for name, row in zip(names, matrix):
         writer.writerow([name] + [int(v) if float(v).is_integer() else f'{float(v):.6g}' for v in row])
-    _atomic_write(path, buf.getvalue().encode('utf-8'))
+    atomic_write(buf.getvalue(), path)
     return path
 
 

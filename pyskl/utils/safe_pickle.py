@@ -8,11 +8,11 @@ need, and refuses everything else before it is imported or called.
 import io
 import os
 import pickle
-import tempfile
-from pathlib import Path
 from typing import Any, Union
 
 import numpy as np
+
+from .fileio import atomic_path
 
 PathLike = Union[str, os.PathLike]
 
@@ -107,28 +107,10 @@ def loads_pickle(data: Union[bytes, memoryview], source: str = '<bytes>') -> Any
     return _load(io.BytesIO(data), source)
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def dump_pickle(obj: Any, path: PathLike, protocol: int = 4) -> None:
     """Write ``obj`` to ``path`` atomically: a reader sees the old file or the complete new one.
 
     Protocol 4 is the default so that Python >= 3.4 (and the original PYSKL) can read it.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            pickle.dump(obj, f, protocol=protocol)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, 'wb') as f:
+        pickle.dump(obj, f, protocol=protocol)

@@ -13,7 +13,7 @@ from typing import Optional, Union
 import numpy as np
 
 from pyskl.models.graph import Layout, get_layout
-from pyskl.utils.safe_pickle import load_pickle
+from pyskl.utils.fileio import atomic_path, find_sample, read_annotation_file
 
 PathLike = Union[str, os.PathLike]
 LAYOUT_BY_JOINTS = {25: 'nturgb+d', 20: 'nw-ucla', 18: 'openpose', 17: 'coco'}
@@ -45,21 +45,8 @@ def load_annotation_sample(ann_file: PathLike, frame_dir: Optional[str] = None,
                            index: Optional[int] = None) -> dict:
     """One sample (by ``frame_dir``, else by position ``index``, default 0) of an annotation pickle."""
     ann_file = os.fspath(ann_file)
-    data = load_pickle(ann_file)
-    samples = data['annotations'] if isinstance(data, dict) and 'annotations' in data else data
-    if not isinstance(samples, list) or not samples:
-        raise ValueError(f'{ann_file}: expected an annotation pickle with a non-empty annotations list')
-    if frame_dir is not None:
-        found = [s for s in samples if isinstance(s, dict) and s.get('frame_dir') == frame_dir]
-        if not found:
-            names = [s.get('frame_dir') for s in samples[:3] if isinstance(s, dict)]
-            raise KeyError(f'{ann_file}: no sample with frame_dir {frame_dir!r} (the first ones are {names})')
-        sample = found[0]
-    else:
-        index = 0 if index is None else index
-        if not -len(samples) <= index < len(samples):
-            raise IndexError(f'{ann_file}: index {index} is out of range for {len(samples)} samples')
-        sample = samples[index]
+    samples, _ = read_annotation_file(ann_file)
+    sample = find_sample(samples, frame_dir, index, ann_file)
     if 'keypoint' not in sample:
         raise KeyError(f"{ann_file}: sample {sample.get('frame_dir')!r} has no 'keypoint'")
     sample = dict(sample)
@@ -176,11 +163,6 @@ def render_skeleton(keypoint: np.ndarray, out_file: PathLike, layout: Union[str,
 
     anim = animation.FuncAnimation(fig, draw, frames=frames, blit=False, repeat=False)
     out_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_file.with_name(f'.{out_file.stem}.{os.getpid()}.tmp{out_file.suffix}')
-    try:
+    with atomic_path(out_file, keep_suffix=True) as tmp:
         anim.save(str(tmp), writer=writer)
-        os.replace(tmp, out_file)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return out_file

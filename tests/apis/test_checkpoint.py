@@ -1,16 +1,12 @@
 """Weights-only checkpoint reading, resume-point discovery and atomic writes (pyskl.apis.checkpoint)."""
 import io
-import os
-import stat
 
 import numpy as np
 import pytest
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 
-from pyskl.apis import checkpoint as ckpt_mod
-from pyskl.apis.checkpoint import (allow_checkpoint_globals, atomic_write, find_resume_checkpoint, read_checkpoint,
-                                   remove_stale_temporaries)
+from pyskl.apis.checkpoint import allow_checkpoint_globals, find_resume_checkpoint, read_checkpoint
 
 RAN = []
 
@@ -123,33 +119,4 @@ def test_find_resume_checkpoint(tmp_path):
     assert find_resume_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_10.pth')
     record.write_text(str(tmp_path / 'epoch_7.pth'))  # names a file that is gone
     assert find_resume_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_10.pth')
-
-
-def test_atomic_write_replaces_or_keeps(tmp_path, monkeypatch):
-    target = tmp_path / 'sub' / 'file.bin'
-    atomic_write(b'old', target)
-    assert target.read_bytes() == b'old'
-    mode = stat.S_IMODE(os.stat(target).st_mode)
-    mask = os.umask(0)
-    os.umask(mask)
-    assert mode == 0o666 & ~mask
-    atomic_write('new text', target)
-    assert target.read_text() == 'new text'
-
-    def killed(fd):
-        raise KeyboardInterrupt  # stands for a signal arriving mid-write
-
-    monkeypatch.setattr(ckpt_mod.os, 'fsync', killed)
-    with pytest.raises(KeyboardInterrupt):
-        atomic_write(b'half', target)
-    assert target.read_text() == 'new text'
-    assert os.listdir(target.parent) == ['file.bin']  # no temporary left behind
-
-
-def test_remove_stale_temporaries(tmp_path):
-    (tmp_path / '.epoch_3.pth.k2j3.tmp').write_bytes(b'partial')
-    (tmp_path / 'epoch_2.pth').write_bytes(b'good')
-    removed = remove_stale_temporaries(str(tmp_path))
-    assert [os.path.basename(p) for p in removed] == ['.epoch_3.pth.k2j3.tmp']
-    assert os.listdir(tmp_path) == ['epoch_2.pth']
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from pyskl.apis import find_resume_checkpoint, read_checkpoint
-from pyskl.apis.checkpoint import AtomicLocalBackend
+from pyskl.engine.checkpoint_hook import AtomicLocalBackend
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]

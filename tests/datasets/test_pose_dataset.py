@@ -471,7 +471,7 @@ def test_cache_matches_in_memory_and_is_memory_mapped(tmp_path, monkeypatch):
     def no_pickle(path):
         raise AssertionError('the pickle was read again')
 
-    monkeypatch.setattr('pyskl.datasets.pose_dataset.load_pickle', no_pickle)
+    monkeypatch.setattr('pyskl.utils.safe_pickle.load_pickle', no_pickle)
     assert len(PoseDataset(path, split='val', cache=True)) == 1
     with pytest.raises(KeyError, match="no split 'test'; the file has splits \\['train', 'val'\\]"):
         PoseDataset(path, split='test', cache=True)

@@ -138,3 +138,13 @@ def test_results_are_gathered_in_dataset_order_across_ranks(tmp_path):
     mp.start_processes(_dump_on_rank, args=(2, _free_port(), out), nprocs=2, start_method='spawn')
     results = load_pickle(out)
     assert [float(r[0]) for r in results] == [0., 1., 2., 3., 4.]
+
+
+@pytest.mark.parametrize('text, line', [('walk\n\nrun\njump\n', 2), ('walk\nrun\nwalk\n', 3)])
+def test_confusion_matrix_label_map_with_a_blank_or_repeated_line_is_refused(tmp_path, text, line):
+    # a blank line used to be dropped, shifting every later class name by one
+    label_map = tmp_path / 'labels.txt'
+    label_map.write_text(text)
+    metric = ConfusionMatrix(out_dir=str(tmp_path / 'out'), class_names=str(label_map))
+    with pytest.raises(ValueError, match=rf'labels.txt: line {line} '):
+        run_metric(metric, predict_outputs())
