@@ -9,9 +9,9 @@
 import argparse
 import os
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
-from pyskl.apis import (PysklRunner, cli_errors, dist_options, init_distributed, prepare_test_config,
+from pyskl.apis import (PysklRunner, cli_errors, dist_options, init_distributed, load_config, prepare_test_config,
                         shutdown_distributed)
 
 
@@ -22,7 +22,8 @@ def parse_args(argv=None):
     parser.add_argument('-C', '--checkpoint', help='checkpoint file')
     parser.add_argument('--eval', nargs='+', default=None, metavar='METRIC',
                         choices=['top_k_accuracy', 'mean_class_accuracy'],
-                        help='metrics to compute: top_k_accuracy (top-1/top-5), mean_class_accuracy')
+                        help='metrics to compute: top_k_accuracy (top-1/top-5), mean_class_accuracy (default: '
+                             'the config\'s test_evaluator, as --test-last uses)')
     parser.add_argument('--out', help='result file (.pkl): one score array per test sample, in dataset order')
     parser.add_argument('--average-clips', choices=['prob', 'score', 'none'], default=None,
                         help='how the scores of a sample\'s clips are fused (default: the config\'s, else prob)')
@@ -37,8 +38,6 @@ def parse_args(argv=None):
     args.checkpoint = args.checkpoint or args.checkpoint_pos
     if not args.checkpoint:
         parser.error('give the checkpoint to test: CONFIG CHECKPOINT or -C CHECKPOINT')
-    if not args.eval and not args.out:
-        parser.error('nothing to do: give --eval METRIC ... and/or --out RESULT.pkl')
     if args.out and not args.out.endswith(('.pkl', '.pickle')):
         parser.error(f'--out must end with .pkl or .pickle, got {args.out}')
     if args.local_rank is not None:
@@ -49,8 +48,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     with cli_errors():
-        cfg = Config.fromfile(args.config)
-        cfg.merge_from_dict(args.cfg_options)
+        cfg = load_config(args.config, args.cfg_options)
         dist = init_distributed(args.launcher, dist_options(cfg))
         try:
             cfg = prepare_test_config(cfg, dist, work_dir=args.work_dir, metrics=args.eval, out=args.out,

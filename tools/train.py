@@ -7,12 +7,11 @@ By default a run resumes from the last checkpoint in its work dir, if any.
 """
 import argparse
 import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
-from pyskl.apis import (PysklRunner, cli_errors, dist_options, init_distributed, prepare_train_config,
-                        shutdown_distributed, test_evaluators)
+from pyskl.apis import (PysklRunner, cli_errors, dist_options, init_distributed, load_config, prepare_train_config,
+                        shutdown_distributed)
 
 
 def parse_args(argv=None):
@@ -46,8 +45,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     with cli_errors():
-        cfg = Config.fromfile(args.config)
-        cfg.merge_from_dict(args.cfg_options)
+        cfg = load_config(args.config, args.cfg_options)
         dist = init_distributed(args.launcher, dist_options(cfg))
         try:
             cfg = prepare_train_config(
@@ -56,20 +54,7 @@ def main(argv=None):
                 auto_scale_lr=args.auto_scale_lr)
             runner = PysklRunner.from_cfg(cfg)
             runner.train()
-            # as the original: the in-memory last model, then the best checkpoint, each with its
-            # scores in WORK_DIR/{last,best}_pred.pkl and a confusion matrix
-            for tag, wanted in (('last', args.test_last), ('best', args.test_best)):
-                if not wanted:
-                    continue
-                if tag == 'best':
-                    best = runner.message_hub.get_info('best_ckpt')
-                    if not best or not osp.isfile(best):
-                        runner.logger.warning('--test-best: no best checkpoint was saved; skipped')
-                        continue
-                    runner.load_checkpoint(best, strict=True)
-                evaluator = test_evaluators(cfg.get('test_evaluator'), out=osp.join(cfg.work_dir, f'{tag}_pred.pkl'),
-                                            confusion_dir=cfg.work_dir, confusion_prefix=f'confusion_matrix_{tag}')
-                runner.run_test_loop(evaluator, title=f'Testing the {tag} checkpoint')
+            runner.test_after_training(last=args.test_last, best=args.test_best)
         finally:
             shutdown_distributed()
 

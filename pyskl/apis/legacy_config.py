@@ -37,7 +37,13 @@ dataloader``                   ``workers_per_gpu``, ``shuffle``, ...)
 =============================  ===============================================
 
 ``load_from``, ``work_dir``, ``log_level`` and ``auto_resume`` keep their
-names. ``default_scope`` becomes ``'pyskl'`` unless set.
+names. ``default_scope`` becomes ``'pyskl'`` unless set (here, and nowhere else).
+``legacy_keys`` lists the original keys that were translated, so that messages can
+name a setting as the user wrote it.
+
+The translation is pure (a new config; nothing is read from disk or the
+environment); what a run adds on top (the atomic checkpoint hook, the process
+group, the command line's choices) is :mod:`pyskl.apis.run_config`'s.
 
 The learning rate is the config's, for the batch it states: ``videos_per_gpu``
 x the number of processes (8 GPUs for the released configs). mmengine scales
@@ -246,12 +252,12 @@ def evaluation_to_settings(evaluation: dict) -> dict:
 
 
 def checkpoint_config_to_hook(checkpoint_config: dict) -> dict:
-    """``checkpoint_config`` -> ``default_hooks.checkpoint`` (an ``AtomicCheckpointHook``)."""
+    """``checkpoint_config`` -> ``default_hooks.checkpoint`` (mmengine's ``CheckpointHook``)."""
     checkpoint_config = dict(checkpoint_config)
     _check_keys('checkpoint_config', checkpoint_config, _CHECKPOINT_KEYS)
     # mmengine records the latest checkpoint in work_dir/last_checkpoint instead of a latest.pth link.
     checkpoint_config.pop('create_symlink', None)
-    return dict(type='AtomicCheckpointHook', **checkpoint_config)
+    return dict(type='CheckpointHook', **checkpoint_config)
 
 
 def log_config_to_settings(log_config: dict) -> dict:
@@ -322,7 +328,7 @@ def translate_legacy_config(cfg: Config | dict) -> Config:
     evaluation = evaluation_to_settings(legacy.get('evaluation', {}))
     original_eval = 'evaluation' in legacy or 'data' in legacy
     if original_eval:
-        checkpoint = default_hooks.setdefault('checkpoint', dict(type='AtomicCheckpointHook', interval=1))
+        checkpoint = default_hooks.setdefault('checkpoint', dict(type='CheckpointHook', interval=1))
         checkpoint.setdefault('save_best', evaluation['save_best'])
         if 'rule' in evaluation:
             checkpoint.setdefault('rule', evaluation['rule'])
@@ -363,4 +369,6 @@ def translate_legacy_config(cfg: Config | dict) -> Config:
     if legacy.get('resume_from') is not None and 'resume' not in out:
         out['resume'] = True
         out['load_from'] = legacy['resume_from']
+    if legacy:
+        out['legacy_keys'] = sorted(set(out.get('legacy_keys') or ()) | set(legacy))
     return Config(out, filename=filename)

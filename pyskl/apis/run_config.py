@@ -1,5 +1,19 @@
 """The Runner config of a training or test run: the translated config plus the command line's choices.
 
+The way of a config from the command line to mmengine's Runner::
+
+    cfg = load_config(path, cfg_options)                     # read, override, translate (once)
+    dist = init_distributed(launcher, dist_options(cfg))     # the process group
+    cfg = prepare_train_config(cfg, dist, ...)               # or prepare_test_config
+    runner = PysklRunner.from_cfg(cfg)
+
+Every later step reads the translated (mmengine-form) config only. Each setting is
+decided in one place: the original keys and ``default_scope`` in
+:func:`~pyskl.apis.legacy_config.translate_legacy_config`, the process group in
+:func:`~pyskl.apis.launch.init_distributed`, the checkpoint hook in
+:func:`prepare_train_config`, the test evaluator in :func:`test_evaluator` (for
+``tools/test.py`` and for ``--test-last``/``--test-best`` alike).
+
 ``tools/train.py`` and ``tools/test.py`` only parse arguments and call these, so the
 same runs can be set up from Python.
 """
@@ -11,10 +25,58 @@ import torch
 from mmengine.config import Config
 
 from .checkpoint import find_resume_checkpoint
-from .legacy_config import translate_legacy_config
+from .legacy_config import LEGACY_KEYS, translate_legacy_config
 
 #: The number of GPUs the released configs' learning rates were tuned for (videos_per_gpu x 8).
 ORIGINAL_NUM_GPUS = 8
+#: Epoch checkpoints kept by default (the best one is kept besides); -1 in the config keeps all.
+DEFAULT_MAX_KEEP_CKPTS = 3
+#: Evaluators that only write files; the others compute accuracies.
+_FILE_EVALUATORS = ('ConfusionMatrix', 'DumpScores')
+
+
+def _lookup(tree: dict, key: str) -> tuple[bool, Any]:
+    """``(found, value)`` of a dotted key (list items by index) in a config dict."""
+    node = tree
+    for part in key.split('.'):
+        if isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return False, None
+    return True, node
+
+
+def check_option_types(cfg: Config, options: dict) -> None:
+    """Refuse a ``--cfg-options`` value whose type does not fit the number or switch it replaces,
+    naming the key, before anything is built or loaded."""
+    tree = cfg.to_dict()
+    for key, value in options.items():
+        found, old = _lookup(tree, key)
+        if not found or old is None:
+            continue
+        if isinstance(old, bool):
+            fits = isinstance(value, bool)
+        elif isinstance(old, int):
+            fits = isinstance(value, int) and not isinstance(value, bool)
+        elif isinstance(old, float):
+            fits = isinstance(value, (int, float)) and not isinstance(value, bool)
+        else:
+            continue
+        if not fits:
+            raise TypeError(f'--cfg-options {key}={value!r}: {key} is {type(old).__name__} in '
+                            f'{cfg.filename or "the config"} ({old!r}); give a {type(old).__name__}')
+
+
+def load_config(path: str, options: dict | None = None) -> Config:
+    """The config file, with ``options`` (``--cfg-options``) checked and applied, translated
+    into mmengine form: the one pure step every run starts with."""
+    cfg = Config.fromfile(path)
+    if options:
+        check_option_types(cfg, options)
+        cfg.merge_from_dict(options)
+    return translate_legacy_config(cfg)
 
 
 def default_work_dir(cfg: Config) -> str:
@@ -30,19 +92,29 @@ def _as_list(evaluator: Any) -> list:
     return list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
 
 
-def test_evaluators(metrics: str | dict | list | None, *, out: str | None = None, confusion_dir: str | None = None,
-                    confusion_prefix: str = 'confusion_matrix') -> list[dict]:
-    """The test evaluators: the accuracy metrics (names for ``AccMetric``, or evaluator config
-    dicts such as a config's ``test_evaluator``), the confusion matrix (PNG + CSV in
-    ``confusion_dir``, when metrics are computed) and the score dump to ``out``."""
-    metrics = _as_list(metrics)
-    evaluators: list[dict] = []
-    names = [m for m in metrics if isinstance(m, str)]
-    if names:
-        evaluators.append(dict(type='AccMetric', metric_list=names))
-    evaluators.extend(dict(copy.deepcopy(m)) for m in metrics if not isinstance(m, str))
-    if evaluators and confusion_dir is not None:
-        evaluators.append(dict(type='ConfusionMatrix', out_dir=confusion_dir, file_prefix=confusion_prefix))
+def test_evaluator(cfg: Config, metrics: list[str] | None = None, *, out: str | None = None,
+                   confusion_prefix: str = 'confusion_matrix') -> list[dict]:
+    """The test evaluators of a run, for ``tools/test.py`` and for testing after training alike.
+
+    The config's ``test_evaluator``; ``metrics`` (``--eval`` names for ``AccMetric``)
+    replaces its accuracy metrics, keeping their ``metric_options`` (``[]``: none). With
+    accuracies, a confusion matrix (PNG + CSV ``confusion_prefix.*`` in the work dir);
+    with ``out``, the score dump.
+    """
+    configured = []
+    for entry in _as_list(cfg.get('test_evaluator')):
+        configured.append(dict(type='AccMetric', metric_list=[entry]) if isinstance(entry, str)
+                          else dict(copy.deepcopy(entry)))
+    if metrics is not None:
+        options = [e['metric_options'] for e in configured if e.get('type') == 'AccMetric' and 'metric_options' in e]
+        configured = [e for e in configured if e.get('type') not in ('AccMetric', 'TopKAccuracy', 'MeanClassAccuracy')]
+        if metrics:
+            configured.insert(0, dict(type='AccMetric', metric_list=list(metrics),
+                                      **(dict(metric_options=options[0]) if options else {})))
+    evaluators = [e for e in configured if e.get('type') != 'DumpScores']
+    computes = any(e.get('type') not in _FILE_EVALUATORS for e in evaluators)
+    if computes and not any(e.get('type') == 'ConfusionMatrix' for e in evaluators):
+        evaluators.append(dict(type='ConfusionMatrix', out_dir=cfg.work_dir, file_prefix=confusion_prefix))
     if out is not None:
         evaluators.append(dict(type='DumpScores', out_file_path=out))
     return evaluators
@@ -97,16 +169,22 @@ def _distributed_settings(cfg: Config, dist: dict) -> None:
 
 
 def dist_options(cfg: Config) -> dict | None:
-    """The config's process-group options: ``env_cfg.dist_cfg``, or the original's ``dist_params``."""
-    return (cfg.get('env_cfg') or {}).get('dist_cfg') or cfg.get('dist_params')
+    """The translated config's process-group options (``env_cfg.dist_cfg``; the original's ``dist_params``)."""
+    return (cfg.get('env_cfg') or {}).get('dist_cfg')
 
 
 def _common(cfg: Config, dist: dict, work_dir: str | None) -> tuple[Config, bool]:
-    """The translated config with work dir and process settings, and whether it came in the original form."""
-    original_form = 'data' in cfg
-    cfg = translate_legacy_config(cfg)
+    """The config with work dir and process settings, and whether it came in the original form.
+
+    ``cfg`` is :func:`load_config`'s; one still in the original form (a caller in Python)
+    is translated first.
+    """
+    if any(key in cfg for key in LEGACY_KEYS):
+        cfg = translate_legacy_config(cfg)
+    else:
+        cfg = copy.deepcopy(cfg)
+    original_form = 'data' in (cfg.get('legacy_keys') or ())
     cfg.work_dir = work_dir or cfg.get('work_dir') or default_work_dir(cfg)
-    cfg.setdefault('default_scope', 'pyskl')
     _distributed_settings(cfg, dist)
     return cfg, original_form
 
@@ -155,6 +233,7 @@ def prepare_train_config(cfg: Config, dist: dict | None = None, *, work_dir: str
     checkpoint = dict(hooks.get('checkpoint') or dict(interval=1))
     if checkpoint.get('type', 'CheckpointHook') in ('CheckpointHook', 'mmengine.CheckpointHook'):
         checkpoint['type'] = 'AtomicCheckpointHook'  # a kill during a save must not corrupt the last checkpoint
+    checkpoint.setdefault('max_keep_ckpts', DEFAULT_MAX_KEEP_CKPTS)
     if not validate:
         checkpoint.pop('save_best', None)
         checkpoint.pop('rule', None)
@@ -206,25 +285,21 @@ def prepare_test_config(cfg: Config, dist: dict | None = None, *, work_dir: str 
     """The Runner config for testing a checkpoint (which the caller loads).
 
     Args:
-        metrics: the ``--eval`` names (``top_k_accuracy``, ``mean_class_accuracy``); with
-            them, the confusion matrix is written into the work dir too. ``None``: none.
+        metrics: the ``--eval`` names (``top_k_accuracy``, ``mean_class_accuracy``) in place
+            of the config's accuracy metrics; ``None``: the config's ``test_evaluator``. With
+            accuracies, the confusion matrix is written into the work dir too.
         out: the result file (a list with one score array per test sample, dataset order).
         average_clips: ``'prob'``, ``'score'`` or ``'none'``: how the model fuses the scores
             of a sample's clips (``model.test_cfg.average_clips``).
     """
-    if not metrics and not out:
-        raise ValueError('nothing to do: give --eval METRIC ... and/or --out RESULT.pkl')
     cfg, original_form = _common(cfg, dist or dict(launcher='none'), work_dir)
     if not cfg.get('test_dataloader'):
         raise KeyError(f'{cfg.filename or "the config"} has no test set (data.test or test_dataloader)')
-    evaluation_options = {}
-    for evaluator in _as_list(cfg.get('test_evaluator')):
-        if evaluator.get('type') == 'AccMetric' and evaluator.get('metric_options'):
-            evaluation_options = evaluator['metric_options']
+    cfg.test_evaluator = test_evaluator(cfg, metrics, out=out)
+    if not cfg.test_evaluator:
+        raise ValueError(f'nothing to do: {cfg.filename or "the config"} names no test metric; give --eval METRIC '
+                         '... and/or --out RESULT.pkl')
     check_data_files(cfg, ('test_dataloader', ), original_form)
-    cfg.test_evaluator = test_evaluators(metrics, out=out, confusion_dir=cfg.work_dir)
-    if evaluation_options and metrics:
-        cfg.test_evaluator[0]['metric_options'] = evaluation_options
     cfg.test_cfg = cfg.get('test_cfg') or dict(type='TestLoop')
     if average_clips is not None:
         if average_clips not in ('prob', 'score', 'none'):

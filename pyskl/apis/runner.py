@@ -6,6 +6,7 @@ from mmengine.runner import Runner
 
 from pyskl.models.checkpoint import CheckpointMismatchError, load_weights, state_dict_of
 from .checkpoint import read_checkpoint
+from .run_config import test_evaluator
 
 
 class PysklRunner(Runner):
@@ -52,6 +53,33 @@ class PysklRunner(Runner):
             return
         name = osp.basename(self.cfg.filename) if self.cfg.filename else f'{self.timestamp}.py'
         self.cfg.dump(osp.join(self._log_dir, name))
+
+    def load_or_resume(self) -> None:
+        """mmengine's, and one line when the run it resumes has already trained all its epochs."""
+        super().load_or_resume()
+        loop = self._train_loop
+        if self._resume and loop is not None and not isinstance(loop, dict) and loop.iter > 0 \
+                and getattr(loop, 'epoch', 0) >= getattr(loop, 'max_epochs', float('inf')):
+            self.logger.info(f'Training already finished: {self.work_dir} holds epoch {loop.epoch} of '
+                             f'{loop.max_epochs}; nothing to train (--cfg-options auto_resume=False starts afresh)')
+
+    def test_after_training(self, last: bool = False, best: bool = False) -> None:
+        """``--test-last``/``--test-best``: as the original, the in-memory last model, then the best
+        checkpoint, each with the config's test evaluator (:func:`~pyskl.apis.run_config.test_evaluator`,
+        the one ``tools/test.py`` uses), its scores in ``WORK_DIR/{last,best}_pred.pkl`` and a
+        confusion matrix."""
+        for tag, wanted in (('last', last), ('best', best)):
+            if not wanted:
+                continue
+            if tag == 'best':
+                found = self.message_hub.get_info('best_ckpt')
+                if not found or not osp.isfile(found):
+                    self.logger.warning('--test-best: no best checkpoint was saved; skipped')
+                    continue
+                self.load_checkpoint(found, strict=True)
+            evaluator = test_evaluator(self.cfg, out=osp.join(self.work_dir, f'{tag}_pred.pkl'),
+                                       confusion_prefix=f'confusion_matrix_{tag}')
+            self.run_test_loop(evaluator, title=f'Testing the {tag} checkpoint')
 
     def run_test_loop(self, evaluator: list | dict, title: str = '') -> dict:
         """Run the test loop (e.g. after training) with ``evaluator`` in place of the configured one."""

@@ -1,5 +1,6 @@
 """The Runner config of training and test runs (pyskl.apis.run_config)."""
 import copy
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,8 @@ import torch
 from mmengine.config import Config
 
 from pyskl.apis import prepare_test_config, prepare_train_config
-from pyskl.apis.run_config import default_work_dir, dist_options
+from pyskl.apis import PysklRunner, translate_legacy_config
+from pyskl.apis.run_config import default_work_dir, dist_options, load_config
 
 REPO = Path(__file__).resolve().parents[2]
 NTU60_J = REPO / 'configs' / 'dgstgcn' / 'ntu60_xsub_3dkp' / 'j.py'
@@ -29,7 +31,7 @@ def test_training_without_validation(cfg, tmp_path):
     assert out.work_dir == str(tmp_path / 'work')
     assert out.launcher == 'none' and out.default_scope == 'pyskl'
     assert not {'val_dataloader', 'val_cfg', 'val_evaluator'} & set(out.keys())
-    assert out.default_hooks.checkpoint == dict(type='AtomicCheckpointHook', interval=1)
+    assert out.default_hooks.checkpoint == dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3)
     assert out.custom_hooks == [dict(type='TrainingCurvesHook')]
     assert out.randomness == dict(seed=None)
     assert out.resume is False and out.get('load_from') is None
@@ -40,7 +42,8 @@ def test_training_with_validation_saves_the_best(cfg, tmp_path):
     out = prepare_train_config(cfg, work_dir=str(tmp_path), validate=True, test=True, seed=3, deterministic=True)
     assert out.val_dataloader.dataset.test_mode is True
     assert out.val_evaluator == dict(type='AccMetric', metric_list=['top_k_accuracy'])
-    assert out.default_hooks.checkpoint == dict(type='AtomicCheckpointHook', interval=1, save_best='auto')
+    assert out.default_hooks.checkpoint == dict(type='AtomicCheckpointHook', interval=1, save_best='auto',
+                                                max_keep_ckpts=3)
     assert out.train_cfg == dict(by_epoch=True, max_epochs=16, val_interval=1)
     assert out.randomness == dict(seed=3, deterministic=True)
 
@@ -123,7 +126,7 @@ def test_resume_choices(cfg, tmp_path):
 def test_cpu_processes_get_ddp_without_devices(cfg, tmp_path):
     cfg.dist_params = dict(backend='nccl')
     cfg.find_unused_parameters = True
-    assert dist_options(cfg) == dict(backend='nccl')
+    assert dist_options(translate_legacy_config(cfg)) == dict(backend='nccl')
     dist = dict(launcher='pytorch', model_wrapper_cfg=dict(type='MMDistributedDataParallel', device_ids=None))
     out = prepare_train_config(cfg, dist, work_dir=str(tmp_path))
     assert out.launcher == 'pytorch'
@@ -159,11 +162,43 @@ def test_test_run(cfg, tmp_path):
     assert not {'train_dataloader', 'optim_wrapper', 'param_scheduler', 'val_dataloader'} & set(out.keys())
     assert out.resume is False and out.load_from is None
 
-    only_scores = prepare_test_config(cfg, work_dir=str(tmp_path), out=str(tmp_path / 'r.pkl'))
+    only_scores = prepare_test_config(cfg, work_dir=str(tmp_path), metrics=[], out=str(tmp_path / 'r.pkl'))
     assert only_scores.test_evaluator == [dict(type='DumpScores', out_file_path=str(tmp_path / 'r.pkl'))]
     assert 'test_cfg' not in only_scores.model  # the model's default (prob)
+    configs_own = prepare_test_config(cfg, work_dir=str(tmp_path))  # no --eval: the config's test_evaluator
+    assert configs_own.test_evaluator == [
+        dict(type='AccMetric', metric_list=['top_k_accuracy']),
+        dict(type='ConfusionMatrix', out_dir=str(tmp_path), file_prefix='confusion_matrix')]
     with pytest.raises(ValueError, match='nothing to do'):
-        prepare_test_config(cfg, work_dir=str(tmp_path))
+        prepare_test_config(cfg, work_dir=str(tmp_path), metrics=[])
+
+
+def test_test_py_and_test_last_build_the_same_evaluator(cfg, tmp_path):
+    cfg.evaluation = dict(interval=1, metrics=['top_k_accuracy', 'mean_class_accuracy'],
+                          metric_options=dict(top_k_accuracy=dict(topk=(1, 2))))
+    out = str(tmp_path / 'last_pred.pkl')
+    # tools/test.py CONFIG CKPT --out work_dir/last_pred.pkl
+    tested = prepare_test_config(cfg, work_dir=str(tmp_path), out=out).test_evaluator
+    # tools/train.py CONFIG --test-last: the evaluator PysklRunner.test_after_training runs
+    used = []
+    runner = SimpleNamespace(cfg=prepare_train_config(cfg, work_dir=str(tmp_path), test=True),
+                             work_dir=str(tmp_path), run_test_loop=lambda evaluator, title: used.append(evaluator))
+    PysklRunner.test_after_training(runner, last=True)
+    assert tested[0] == dict(type='AccMetric', metric_list=['top_k_accuracy', 'mean_class_accuracy'],
+                             metric_options=dict(top_k_accuracy=dict(topk=(1, 2))))
+    assert used == [[dict(e, file_prefix='confusion_matrix_last') if e['type'] == 'ConfusionMatrix' else e
+                     for e in tested]]
+
+
+def test_a_cfg_option_of_the_wrong_type_names_the_key(tmp_path):
+    with pytest.raises(TypeError, match=r"--cfg-options data.videos_per_gpu='abc': data.videos_per_gpu is int "
+                                        r'in .*j.py \(16\); give a int'):
+        load_config(str(NTU60_J), {'data.videos_per_gpu': 'abc'})
+    with pytest.raises(TypeError, match='optimizer.lr is float'):
+        load_config(str(NTU60_J), {'optimizer.lr': True})
+    cfg = load_config(str(NTU60_J), {'data.videos_per_gpu': 8, 'optimizer.lr': 1, 'data.train.times': 2})
+    assert cfg.train_dataloader.batch_size == 8 and cfg.optim_wrapper.optimizer.lr == 1
+    assert cfg.legacy_keys == sorted(cfg.legacy_keys) and 'data' in cfg.legacy_keys
 
 
 def test_test_run_keeps_the_configs_metric_options(cfg, tmp_path):

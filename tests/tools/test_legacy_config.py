@@ -87,7 +87,7 @@ def test_every_key_of_the_original_config():
     assert out['val_evaluator'] == dict(type='AccMetric', metric_list=['top_k_accuracy'])
     assert out['test_evaluator'] == dict(type='AccMetric', metric_list=['top_k_accuracy'])
     assert out['default_hooks'] == dict(
-        checkpoint=dict(type='AtomicCheckpointHook', interval=1, save_best='auto'),
+        checkpoint=dict(type='CheckpointHook', interval=1, save_best='auto'),
         logger=dict(type='LoggerHook', interval=100))
     assert 'visualizer' not in out  # TextLoggerHook: mmengine's LoggerHook writes the text log
     assert out['default_scope'] == 'pyskl'
@@ -185,7 +185,7 @@ def test_evaluation_and_checkpoint_options():
                      metric_options=dict(top_k_accuracy=dict(topk=(1, 3))))
     assert out['val_evaluator'] == evaluator and out['test_evaluator'] == evaluator
     assert out['train_cfg'] == dict(by_epoch=True, max_epochs=16, val_interval=5, val_begin=2)
-    assert out['default_hooks']['checkpoint'] == dict(type='AtomicCheckpointHook', interval=2, max_keep_ckpts=3,
+    assert out['default_hooks']['checkpoint'] == dict(type='CheckpointHook', interval=2, max_keep_ckpts=3,
                                                       save_optimizer=True, save_best='top1_acc', rule='greater')
 
 
