@@ -13,3 +13,15 @@ torch.set_num_threads(min(2, torch.get_num_threads()))
 @pytest.fixture
 def fixtures_dir() -> Path:
     return shared_path('fixtures')
+
+
+@pytest.fixture
+def tiny_runner():
+    """``tiny_runner(work_dir, **options)`` -> a PysklRunner training TinyRecognizer (see tiny_runner.py)."""
+    from pyskl.apis import PysklRunner
+    from tiny_runner import tiny_runner_kwargs
+
+    def make(work_dir, **options):
+        return PysklRunner(**tiny_runner_kwargs(work_dir, **options))
+
+    return make

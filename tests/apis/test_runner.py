@@ -8,7 +8,7 @@ from torch import nn
 
 from pyskl.models import CheckpointMismatchError
 
-from apis_tiny import TinyDataset, TinyRecognizer
+from tiny_runner import TinyDataset, TinyRecognizer
 
 
 def _save(path, model):

@@ -73,6 +73,7 @@ def train_step_grad_norms(x, y, scale=1.0):
     return losses['loss_cls'].item(), {n: p.grad.norm().item() for n, p in model.named_parameters()}
 
 
+@pytest.mark.slow  # five training steps of the full NTU model: about 90 s on 2 cores
 def test_training_loss_and_gradient_norms(reference):
     """Loss to 1e-5; every gradient norm to 1e-4 relative, or within twenty times its float32 sensitivity.
 

@@ -78,7 +78,7 @@ def test_killed_during_a_save_resumes_as_if_never_interrupted(tmp_path, tiny_run
     script.write_text(KILLED_RUN)
     killed, resumed, straight = tmp_path / 'killed', tmp_path / 'resumed', tmp_path / 'straight'
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(REPO))
-    run = [sys.executable, str(script), str(HERE / 'apis_tiny.py'), str(killed)]
+    run = [sys.executable, str(script), str(HERE.parent / 'tiny_runner.py'), str(killed)]
     proc = subprocess.run(run + ['kill'], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == -9, proc.stderr[-2000:]
 
