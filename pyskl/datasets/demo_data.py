@@ -2,7 +2,7 @@
 sees training and testing work in minutes with nothing to download.
 
 Each sample is one person (sometimes with an idle second person beside them)
-in the NTU RGB+D 25-joint layout (``pyskl.models.graph.LAYOUTS['nturgb+d']``),
+in the NTU RGB+D 25-joint layout (``pyskl.skeleton.LAYOUTS['nturgb+d']``),
 in Kinect-like camera coordinates (metres; x to the side, y up, z away from
 the camera), performing one of :data:`CLASSES`. A skeleton is posed by forward
 kinematics: every joint has a rest offset from its parent and, per frame, a
@@ -23,12 +23,13 @@ from typing import Optional, Union
 
 import numpy as np
 
+from pyskl.skeleton import LAYOUTS
 from pyskl.utils.safe_pickle import dump_pickle
 
 CLASSES = ('wave right hand', 'wave left hand', 'clap hands', 'squat', 'jump', 'kick with right leg', 'bow',
            'walk in place')
 SPLITS = ('train', 'val')
-NUM_JOINTS = 25
+NUM_JOINTS = LAYOUTS['nturgb+d'].num_node
 
 # NTU joints (0-based): 0 spine base, 1 spine mid, 2 neck, 3 head, 4-7 left shoulder/elbow/wrist/hand,
 # 8-11 right shoulder/elbow/wrist/hand, 12-15 left hip/knee/ankle/foot, 16-19 right hip/knee/ankle/foot,

@@ -17,6 +17,7 @@ from mmengine.logging import print_log
 from mmengine.registry import DefaultScope
 
 from pyskl.registry import DATASETS
+from pyskl.skeleton import get_layout
 from pyskl.utils.fileio import atomic_path, read_annotation_file, read_label_map
 from .annotation_checks import BadSample, check_structure, check_values
 from .packed_annotations import PackedAnnotations, release_freed_heap
@@ -195,7 +196,6 @@ class PoseDataset(BaseDataset):
     def _expected_joints(num_joints, layout) -> tuple[Optional[int], str]:
         if layout is None:
             return num_joints, '' if num_joints is None else f'num_joints is {num_joints}'
-        from pyskl.models.graph import get_layout  # the model package is only needed for this
         layout = get_layout(layout)
         if num_joints is not None and num_joints != layout.num_node:
             raise ValueError(f'PoseDataset: num_joints={num_joints} contradicts the graph layout '

@@ -12,11 +12,10 @@ from typing import Optional, Union
 
 import numpy as np
 
-from pyskl.models.graph import Layout, get_layout
+from pyskl.skeleton import Layout, get_layout, layout_by_joints
 from pyskl.utils.fileio import atomic_path, find_sample, read_annotation_file
 
 PathLike = Union[str, os.PathLike]
-LAYOUT_BY_JOINTS = {25: 'nturgb+d', 20: 'nw-ucla', 18: 'openpose', 17: 'coco'}
 PERSON_COLOURS = ('tab:blue', 'tab:red', 'tab:green', 'tab:purple', 'tab:orange')
 
 
@@ -35,10 +34,11 @@ def as_mtvc(keypoint: np.ndarray, source: str = 'the array') -> np.ndarray:
 
 
 def infer_layout(num_joints: int) -> Layout:
-    if num_joints not in LAYOUT_BY_JOINTS:
-        raise ValueError(f'cannot tell the graph layout of {num_joints} joints; pass --layout '
-                         f'(built-in: {sorted(LAYOUT_BY_JOINTS.values())})')
-    return get_layout(LAYOUT_BY_JOINTS[num_joints])
+    """The built-in layout with ``num_joints`` joints (``--layout`` names another)."""
+    try:
+        return layout_by_joints(num_joints)
+    except ValueError as err:
+        raise ValueError(f'{err} with --layout') from None
 
 
 def load_annotation_sample(ann_file: PathLike, frame_dir: Optional[str] = None,

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from pyskl.models.graph import LAYOUTS, Graph, get_layout
+from pyskl.models.graph import Graph
+from pyskl.skeleton import LAYOUTS
 
 
 @pytest.mark.parametrize('layout,num_node', [('nturgb+d', 25), ('coco', 17), ('openpose', 18), ('nw-ucla', 20)])
@@ -47,37 +48,6 @@ def test_random_mode_uses_local_generator():
     np.testing.assert_array_equal(g1.A, g2.A)
     assert abs(g1.A.mean() - 0.04) < 0.005 and abs(g1.A.std() - 0.02) < 0.005
     assert not np.array_equal(g1.A, Graph('nturgb+d', 'random', num_filter=8, seed=1).A)
-
-
-def test_custom_layout_and_bone_pairs():
-    layout = get_layout(dict(num_node=4, inward=[(1, 0), (2, 1), (3, 1)], center=0))
-    assert layout.bone_pairs == ((0, 0), (1, 0), (2, 1), (3, 1))
-    g = Graph(dict(num_node=4, inward=[(1, 0), (2, 1), (3, 1)], center=0), 'spatial')
-    assert g.A.shape == (3, 4, 4)
-
-
-def test_nturgbd_bone_pairs_point_to_parent():
-    pairs = dict(get_layout('nturgb+d').bone_pairs)
-    assert pairs[20] == 20 and pairs[0] == 1 and pairs[3] == 2 and pairs[21] == 22
-
-
-@pytest.mark.parametrize('name', ['nturgb+d', 'openpose', 'coco', 'nw-ucla'])
-def test_mirror_pairs_map_the_skeleton_onto_itself(name):
-    """Swapping every left joint with its right twin must turn each bone into a bone."""
-    layout = get_layout(name)
-    swap = {v: v for v in range(layout.num_node)}
-    for left, right in layout.mirror_pairs:
-        swap[left], swap[right] = right, left
-    bones = {frozenset(edge) for edge in layout.inward}
-    assert {frozenset((swap[a], swap[b])) for a, b in layout.inward} == bones
-    assert swap[layout.center] == layout.center
-    assert len(layout.mirror_pairs) >= 6  # arms and legs at least
-
-
-def test_custom_layout_mirror_pairs():
-    layout = get_layout(dict(num_node=3, inward=[(1, 0), (2, 0)], center=0, mirror_pairs=[(1, 2)]))
-    assert layout.mirror_pairs == ((1, 2), )
-    assert get_layout(dict(num_node=3, inward=[(1, 0)], center=0)).mirror_pairs == ()
 
 
 @pytest.mark.parametrize('bad,match', [

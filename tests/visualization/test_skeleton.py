@@ -63,7 +63,7 @@ def test_errors_name_the_problem(tmp_path):
     with pytest.raises(SystemExit, match="no sample with frame_dir 'zz'"):
         tool.main([str(tmp_path / 'ann.pkl'), '--frame-dir', 'zz', '--out', str(tmp_path / 'x.gif')])
     np.save(tmp_path / 'odd.npy', np.zeros((3, 11, 3)))
-    with pytest.raises(SystemExit, match='layout of 11 joints'):
+    with pytest.raises(SystemExit, match='no built-in skeleton layout has 11 joints'):
         tool.main([str(tmp_path / 'odd.npy'), '--out', str(tmp_path / 'x.gif')])
     with pytest.raises(ValueError, match='has 25 joints but the keypoints have 17'):
         render_skeleton(moving_skeleton(V=17), tmp_path / 'x.gif', layout='nturgb+d')

@@ -20,12 +20,13 @@ from typing import Iterable, Optional
 
 import numpy as np
 
+from ...skeleton import LAYOUTS
 from ...utils.progress import track
 from .common import (ConversionReport, PathLike, Skipped, make_annotation_file, write_annotation_file,
                      write_label_map)
 from .ntu_meta import NTU60_CLASSES, NTU120_CLASSES, NTU_MISSING_SKELETONS, XSUB_TRAIN_PERFORMERS
 
-NUM_JOINTS = 25
+NUM_JOINTS = LAYOUTS['nturgb+d'].num_node  # 25
 BODY_FIELDS = 10
 JOINT_FIELDS = 12
 LENGTH_NOISE_MAX = 11  # a body seen in this many frames or fewer is noise (when others exist)

@@ -12,10 +12,11 @@ from typing import Optional
 
 import numpy as np
 
+from ...skeleton import LAYOUTS
 from ...utils.progress import Progress
 from .common import ConversionReport, PathLike, Skipped, make_annotation_file, write_annotation_file, write_label_map
 
-NUM_JOINTS = 20
+NUM_JOINTS = LAYOUTS['nw-ucla'].num_node  # 20
 # The action numbers of the file names, in label order (a07 and a10 are not part of the set).
 NWUCLA_ACTIONS = (1, 2, 3, 4, 5, 6, 8, 9, 11, 12)
 NWUCLA_CLASSES = ('pick up with one hand', 'pick up with two hands', 'drop trash', 'walk around', 'sit down',

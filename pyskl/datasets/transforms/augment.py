@@ -8,7 +8,7 @@ from typing import Optional, Sequence, Union
 import numpy as np
 from mmcv.transforms import BaseTransform
 
-from pyskl.models.graph import get_layout
+from pyskl.skeleton import get_layout
 from pyskl.registry import TRANSFORMS
 from .base import LocalRandomMixin, check_seed, float_dtype, format_repr, get_skeleton, sample_name
 

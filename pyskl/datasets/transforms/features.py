@@ -11,7 +11,7 @@ from typing import Dict, Optional, Sequence, Union
 import numpy as np
 from mmcv.transforms import BaseTransform
 
-from pyskl.models.graph import Layout, get_layout
+from pyskl.skeleton import Layout, get_layout
 from pyskl.registry import TRANSFORMS
 from .base import float_dtype, format_repr, get_skeleton, sample_name
 
@@ -42,7 +42,7 @@ class JointToBone(BaseTransform):
 
     Args:
         dataset: a layout name (``nturgb+d``, ``coco``, ``openpose``, ``nw-ucla``)
-            or a custom layout dict (see ``pyskl.models.graph.get_layout``).
+            or a custom layout dict (see ``pyskl.skeleton.get_layout``).
         target: the key the bones are written to.
         has_score: whether the last channel is a score (None: for the 2D
             layouts ``coco``/``openpose`` with C == 3).
