@@ -11,6 +11,10 @@ CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
 shift 3
+if ! [[ "$GPUS" =~ ^[0-9]+$ ]] || [ "$GPUS" -lt 1 ]; then
+    echo "error: GPUS must be a positive integer (the number of processes), got '$GPUS'" >&2
+    exit 2
+fi
 TOOLS="$(cd "$(dirname "$0")" && pwd)"
 PYTHON=${PYTHON:-python}
 NNODES=${NNODES:-1}

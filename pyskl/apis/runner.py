@@ -1,12 +1,29 @@
-"""mmengine's Runner with checked, weights-only checkpoint loading."""
+"""mmengine's Runner with checked, weights-only checkpoint loading and a console a person can read."""
+import logging
 import os.path as osp
 
+from mmengine.device import get_device
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
+from pyskl.datasets.transforms.base import set_run_seed
 from pyskl.models.checkpoint import CheckpointMismatchError, load_weights, state_dict_of
 from .checkpoint import read_checkpoint
 from .run_config import test_evaluator
+
+
+#: Log records shown in the log file only: the environment and config dumps and the hook table.
+FILE_ONLY_PREFIXES = ('\n' + '-' * 60 + '\nSystem environment:', 'Config:\n', 'Hooks will be executed in the following order')
+#: ... and mmengine's notices of its own deprecations (``FileClient``, ``HardDiskBackend``): not the user's to act on.
+DEPRECATION_NOTICE = 'will be deprecated in future'
+
+
+class ConsoleFilter(logging.Filter):
+    """Keeps the dumps of :data:`FILE_ONLY_PREFIXES` and mmengine's deprecation notices off the console."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = str(record.msg)
+        return not (msg.startswith(FILE_ONLY_PREFIXES) or DEPRECATION_NOTICE in msg)
 
 
 class PysklRunner(Runner):
@@ -20,7 +37,29 @@ class PysklRunner(Runner):
       misshaped keys.
     - ``load_from`` for a new run (fine-tuning) loads what fits and logs, in one line,
       what did not; it refuses a checkpoint of which nothing fits.
+
+    The console shows the config file, the work dir, the device and the number of
+    processes, then progress and results; the environment, the full config and the hook
+    table go to the log file in the work dir only (:class:`ConsoleFilter`).
     """
+
+    def build_logger(self, log_level='INFO', log_file=None, **kwargs):
+        logger = super().build_logger(log_level=log_level, log_file=log_file, **kwargs)
+        for handler in logger.handlers:
+            if not isinstance(handler, logging.FileHandler) and \
+                    not any(isinstance(f, ConsoleFilter) for f in handler.filters):
+                handler.addFilter(ConsoleFilter())
+        return logger
+
+    def _log_env(self, env_cfg: dict) -> None:
+        super()._log_env(env_cfg)  # to the log file
+        device = get_device()
+        if device == 'cuda':
+            import torch
+            device = f'cuda:{torch.cuda.current_device()} ({torch.cuda.get_device_name()})'
+        self.logger.info(f'Config {self.cfg.filename or "(in memory)"}, work dir {self.work_dir}, device {device}, '
+                         f'{self._world_size} process{"es" if self._world_size > 1 else ""}, seed {self._seed}; '
+                         f'environment and full config in {self._log_dir}/{self.timestamp}.log')
 
     def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,
                         revise_keys: list = [(r'^module\.', '')]) -> dict:  # noqa: B006 - mmengine's signature
@@ -53,6 +92,12 @@ class PysklRunner(Runner):
             return
         name = osp.basename(self.cfg.filename) if self.cfg.filename else f'{self.timestamp}.py'
         self.cfg.dump(osp.join(self._log_dir, name))
+
+    def set_randomness(self, seed, diff_rank_seed: bool = False, deterministic: bool = False) -> None:
+        """mmengine's (torch, numpy, random, the samplers and the DataLoader workers), and
+        the transforms' own generators (:func:`~pyskl.datasets.transforms.base.set_run_seed`)."""
+        super().set_randomness(seed, diff_rank_seed=diff_rank_seed, deterministic=deterministic)
+        set_run_seed(self._seed)
 
     def load_or_resume(self) -> None:
         """mmengine's, and one line when the run it resumes has already trained all its epochs."""

@@ -92,3 +92,61 @@ def test_test_loop_after_training_dumps_scores_in_order(tmp_path, tiny_runner):
     np.testing.assert_allclose(np.stack(scores), expected, rtol=1e-5, atol=1e-6)
     labels = TinyDataset(13, seed=2).y
     assert metrics['top1_acc'] == pytest.approx(float(np.mean(expected.argmax(1) == labels)))
+
+
+class JitteredTinyDataset(TinyDataset):
+    """TinyDataset with noise from a transform-style generator without a seed of its own."""
+
+    def __init__(self):
+        super().__init__()
+        from pyskl.datasets.transforms.base import LocalRandomMixin
+        self.jitter = type('Jitter', (LocalRandomMixin, ), {})()
+
+    def __getitem__(self, i):
+        item = super().__getitem__(i)
+        item['keypoint'] = item['keypoint'] + torch.from_numpy(self.jitter.rng.normal(size=4).astype(np.float32))
+        return item
+
+
+def _trained_weights(work_dir, tiny_runner, seed):
+    from tiny_runner import tiny_runner_kwargs
+    loader = tiny_runner_kwargs(work_dir)['train_dataloader']
+    runner = tiny_runner(work_dir, validate=False, randomness=dict(seed=seed),
+                         train_dataloader=dict(loader, dataset=JitteredTinyDataset(), num_workers=1))
+    runner.train()
+    return {k: v.clone() for k, v in runner.model.state_dict().items()}
+
+
+def test_a_seeded_run_is_reproducible_down_to_the_transforms_and_workers(tmp_path, tiny_runner):
+    first = _trained_weights(tmp_path / 'a', tiny_runner, seed=3)
+    again = _trained_weights(tmp_path / 'b', tiny_runner, seed=3)
+    other = _trained_weights(tmp_path / 'c', tiny_runner, seed=4)
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    assert not torch.equal(first['fc.weight'], other['fc.weight'])
+
+
+def test_console_shows_the_run_not_the_dumps(tmp_path, tiny_runner, capsys):
+    runner = tiny_runner(tmp_path, validate=False, epochs=1)
+    runner.logger.warning('"FileClient" will be deprecated in future. Please use io functions')
+    runner.train()
+    console = capsys.readouterr().out
+    assert 'System environment' not in console and 'Config:' not in console and 'Hooks will be executed' not in console
+    assert 'FileClient' not in console
+    assert f'work dir {tmp_path}, device cpu, 1 process, seed 0' in console
+    log = next(tmp_path.glob('*/*.log')).read_text()
+    assert 'System environment' in log and 'Hooks will be executed' in log and 'FileClient' in log
+
+
+def test_a_finished_run_says_so_and_resumes_after_old_checkpoints_went(tmp_path, tiny_runner, capsys):
+    hook = dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=2)
+    tiny_runner(tmp_path, epochs=3, validate=False, checkpoint=hook).train()
+    assert sorted(p.name for p in tmp_path.glob('*.pth')) == ['epoch_2.pth', 'epoch_3.pth']
+    capsys.readouterr()
+    runner = tiny_runner(tmp_path, epochs=3, validate=False, checkpoint=hook, resume=True)
+    runner.train()
+    lines = [line for line in capsys.readouterr().out.splitlines() if 'already finished' in line]
+    assert len(lines) == 1 and f'{tmp_path} holds epoch 3 of 3' in lines[0]
+    runner = tiny_runner(tmp_path, epochs=4, validate=False, checkpoint=hook, resume=True)  # longer: trains on
+    runner.train()
+    assert runner.train_loop.epoch == 4
+    assert sorted(p.name for p in tmp_path.glob('*.pth')) == ['epoch_3.pth', 'epoch_4.pth']

@@ -41,13 +41,26 @@ def check_seed(seed: Optional[int], name: str = 'seed') -> Optional[int]:
     return None if seed is None else int(seed)
 
 
+_RUN_SEED: Optional[int] = None
+
+
+def set_run_seed(seed: Optional[int]) -> None:
+    """The run's seed (``--seed``; the Runner sets it), from which transforms without a
+    seed of their own derive their generators. DataLoader workers forked afterwards
+    inherit it."""
+    global _RUN_SEED
+    _RUN_SEED = check_seed(seed, 'the run seed')
+
+
 class LocalRandomMixin:
     """Gives a transform ``self.rng``, a ``np.random.Generator`` of its own.
 
     numpy's global random state is never used. The generator is seeded from
-    ``self.seed`` (fresh OS entropy where it is None). Inside a DataLoader
-    worker it is made anew from the seed and the worker's torch seed, which
-    differs between workers and between epochs: forked workers would otherwise
+    ``self.seed``; where that is None, from the run seed (:func:`set_run_seed`) and
+    the process's rank, so that a seeded run draws the same augmentations every
+    time; with neither, from fresh OS entropy. Inside a DataLoader worker it is
+    made anew from that and the worker's torch seed, which differs between workers
+    and between epochs (and follows the run seed): forked workers would otherwise
     all inherit the same generator state and draw the same augmentations.
     """
 
@@ -62,7 +75,12 @@ class LocalRandomMixin:
         if self._rng is None or self._rng_owner != owner:
             entropy = None
             if self.seed is not None:
-                entropy = [self.seed] if info is None else [self.seed, int(info.seed)]
+                entropy = [self.seed]
+            elif _RUN_SEED is not None:
+                from mmengine.dist import get_rank
+                entropy = [_RUN_SEED, get_rank()]
+            if entropy is not None and info is not None:
+                entropy.append(int(info.seed))
             self._rng = np.random.default_rng(np.random.SeedSequence(entropy))
             self._rng_owner = owner
         return self._rng
