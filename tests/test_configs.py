@@ -62,11 +62,57 @@ def test_nwucla_config_builds(path):
         assert schedule.param_scheduler[1] == dict(type='MultiStepLR', milestones=[50], gamma=0.1, by_epoch=True)
 
 
-@pytest.mark.parametrize('stream', ['b', 'jm', 'bm'])
-def test_nwucla_cpu_recipe_is_the_joint_streams_with_other_features(stream):
-    """A change to j_cpu.py's recipe reaches every stream; only the features and work dir differ."""
-    folder = REPO / 'configs' / 'dgstgcn' / 'nwucla_xview'
-    joint = Config.fromfile(str(folder / 'j_cpu.py')).to_dict()
-    other = Config.fromfile(str(folder / f'{stream}_cpu.py')).to_dict()
-    text = repr(other).replace(f"'feats': ['{stream}']", "'feats': ['j']").replace(f'{stream}_cpu', 'j_cpu')
+# The config policy: each benchmark folder keeps a self-contained j.py (and j_cpu.py), the file a
+# user edits; b, jm and bm derive from it with _base_ and swap only the stream. A new folder
+# (2D, another dataset) is covered by these tests as soon as it exists; a new family of
+# benchmark folders that share one recipe but for the data is one line of FAMILIES.
+CONFIGS = REPO / 'configs' / 'dgstgcn'
+JOINT_CONFIGS = sorted(CONFIGS.glob('*/j.py'))  # (j_cpu.py, a schedule for CPUs, may derive from it)
+DERIVED = [p for p in sorted(CONFIGS.glob('*/*.py')) if p.stem.split('_')[0] in ('b', 'jm', 'bm')]
+#: folders that hold one recipe, on different data: name -> glob
+FAMILIES = {'ntu_3dkp': 'ntu*_3dkp'}
+
+
+def _ids(path):
+    return f'{path.parent.name}/{path.name}'
+
+
+@pytest.mark.parametrize('path', JOINT_CONFIGS, ids=_ids)
+def test_a_joint_config_is_self_contained(path):
+    assert '_base_' not in path.read_text()
+
+
+@pytest.mark.parametrize('path', DERIVED, ids=_ids)
+def test_a_derived_config_is_its_joint_config_with_another_stream(path):
+    """A change to j.py's recipe reaches every stream; only the features and the work dir differ."""
+    stream, _, variant = path.stem.partition('_')
+    base = f'j_{variant}' if variant else 'j'
+    assert f"_base_ = ['./{base}.py']" in path.read_text()
+    joint = Config.fromfile(str(path.parent / f'{base}.py')).to_dict()
+    other = Config.fromfile(str(path)).to_dict()
+    assert other['work_dir'] == joint['work_dir'][:-len(base)] + path.stem
+    text = repr(other).replace(f"'feats': ['{stream}']", "'feats': ['j']").replace(f"/{path.stem}'", f"/{base}'")
     assert text == repr(joint)
+
+
+def _without_data(cfg: dict) -> dict:
+    """The recipe of a config: its dict with the data's identity (classes, annotation file, splits,
+    work dir) taken out."""
+    cfg = dict(cfg, work_dir=None, ann_file=None, num_classes=None)
+    cfg['model'] = dict(cfg['model'], cls_head=dict(cfg['model']['cls_head'], num_classes=None))
+    data = dict(cfg['data'])
+    for split in ('train', 'val', 'test'):
+        outer = dict(data[split])
+        inner = dict(outer.get('dataset', outer), ann_file=None, split=None)
+        data[split] = dict(outer, dataset=inner) if 'dataset' in outer else inner
+    cfg['data'] = data
+    return cfg
+
+
+@pytest.mark.parametrize('family', sorted(FAMILIES))
+def test_the_folders_of_a_family_differ_only_in_the_data(family):
+    folders = sorted(p.parent for p in CONFIGS.glob(f'{FAMILIES[family]}/j.py'))
+    assert len(folders) >= 2
+    first = _without_data(Config.fromfile(str(folders[0] / 'j.py')).to_dict())
+    for folder in folders[1:]:
+        assert _without_data(Config.fromfile(str(folder / 'j.py')).to_dict()) == first, folder.name

@@ -1,65 +1,18 @@
 # DG-STGCN, bone stream, NTU RGB+D 60, cross-subject, 3D skeletons (the original PYSKL recipe).
-# Trained on 8 GPUs x 16 samples (batch 128) with lr 0.1; for another total batch size
-# scale the lr linearly (tools/train.py --auto-scale-lr does it).
-model = dict(
-    type='RecognizerGCN',
-    backbone=dict(
-        type='DGSTGCN',
-        gcn_ratio=0.125,
-        gcn_ctr='T',
-        gcn_ada='T',
-        tcn_ms_cfg=[(3, 1), (3, 2), (3, 3), (3, 4), ('max', 3), '1x1'],
-        graph_cfg=dict(layout='nturgb+d', mode='random', num_filter=8, init_off=.04, init_std=.02)),
-    cls_head=dict(type='GCNHead', num_classes=60, in_channels=256))
+# The joint stream's recipe (./j.py, the file to edit) with the bone features in place of the joints:
+#     python tools/train.py configs/dgstgcn/ntu60_xsub_3dkp/b.py --validate --test-last
+_base_ = ['./j.py']
 
-dataset_type = 'PoseDataset'
-ann_file = 'data/nturgbd/ntu60_3danno.pkl'
-train_pipeline = [
-    dict(type='PreNormalize3D', align_spine=False),
-    dict(type='RandomRot', theta=0.2),
-    dict(type='GenSkeFeat', feats=['b']),
-    dict(type='UniformSampleDecode', clip_len=100),
-    dict(type='FormatGCNInput'),
-    dict(type='Collect', keys=['keypoint', 'label'], meta_keys=[]),
-    dict(type='ToTensor', keys=['keypoint'])
-]
-val_pipeline = [
-    dict(type='PreNormalize3D', align_spine=False),
-    dict(type='GenSkeFeat', feats=['b']),
-    dict(type='UniformSampleDecode', clip_len=100, num_clips=1),
-    dict(type='FormatGCNInput'),
-    dict(type='Collect', keys=['keypoint', 'label'], meta_keys=[]),
-    dict(type='ToTensor', keys=['keypoint'])
-]
-test_pipeline = [
-    dict(type='PreNormalize3D', align_spine=False),
-    dict(type='GenSkeFeat', feats=['b']),
-    dict(type='UniformSampleDecode', clip_len=100, num_clips=10),
-    dict(type='FormatGCNInput'),
-    dict(type='Collect', keys=['keypoint', 'label'], meta_keys=[]),
-    dict(type='ToTensor', keys=['keypoint'])
-]
+
+def _swap_stream(pipeline):
+    return [dict(t, feats=['b']) if t['type'] == 'GenSkeFeat' else t for t in pipeline]
+
+
+train_pipeline = _swap_stream(_base_.train_pipeline)
+val_pipeline = _swap_stream(_base_.val_pipeline)
+test_pipeline = _swap_stream(_base_.test_pipeline)
 data = dict(
-    videos_per_gpu=16,
-    workers_per_gpu=2,
-    test_dataloader=dict(videos_per_gpu=1),
-    train=dict(
-        type='RepeatDataset',
-        times=5,
-        dataset=dict(type=dataset_type, ann_file=ann_file, pipeline=train_pipeline, split='xsub_train')),
-    val=dict(type=dataset_type, ann_file=ann_file, pipeline=val_pipeline, split='xsub_val'),
-    test=dict(type=dataset_type, ann_file=ann_file, pipeline=test_pipeline, split='xsub_val'))
-
-# optimizer
-optimizer = dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=0.0005, nesterov=True)
-optimizer_config = dict(grad_clip=None)
-# learning policy
-lr_config = dict(policy='CosineAnnealing', min_lr=0, by_epoch=False)
-total_epochs = 16
-checkpoint_config = dict(interval=1)
-evaluation = dict(interval=1, metrics=['top_k_accuracy'])
-log_config = dict(interval=100, hooks=[dict(type='TextLoggerHook')])
-
-# runtime settings
-log_level = 'INFO'
+    train=dict(dataset=dict(pipeline=train_pipeline)),
+    val=dict(pipeline=val_pipeline),
+    test=dict(pipeline=test_pipeline))
 work_dir = './work_dirs/dgstgcn/ntu60_xsub_3dkp/b'
