@@ -8,7 +8,8 @@ from .run_config import (check_option_types, dist_options, load_config, prepare_
 from .runner import PysklRunner
 
 __all__ = [
-    'allow_checkpoint_globals', 'find_resume_checkpoint', 'read_checkpoint', 'cli_errors', 'error_message', 'init_distributed', 'shutdown_distributed',
-    'slurm_environment', 'lr_config_to_schedulers', 'translate_legacy_config', 'prepare_test_config',
-    'prepare_train_config', 'test_evaluator', 'dist_options', 'load_config', 'check_option_types', 'PysklRunner'
+    'allow_checkpoint_globals', 'find_resume_checkpoint', 'read_checkpoint', 'cli_errors', 'error_message',
+    'init_distributed', 'shutdown_distributed', 'slurm_environment', 'lr_config_to_schedulers',
+    'translate_legacy_config', 'prepare_test_config', 'prepare_train_config', 'test_evaluator', 'dist_options',
+    'load_config', 'check_option_types', 'PysklRunner'
 ]

@@ -13,8 +13,10 @@ from .run_config import test_evaluator
 
 
 #: Log records shown in the log file only: the environment and config dumps and the hook table.
-FILE_ONLY_PREFIXES = ('\n' + '-' * 60 + '\nSystem environment:', 'Config:\n', 'Hooks will be executed in the following order')
-#: ... and mmengine's notices of its own deprecations (``FileClient``, ``HardDiskBackend``): not the user's to act on.
+FILE_ONLY_PREFIXES = ('\n' + '-' * 60 + '\nSystem environment:', 'Config:\n',
+                      'Hooks will be executed in the following order')
+#: ... and mmengine's notices of its own deprecations (``FileClient``, ``HardDiskBackend``): not the
+#: user's to act on.
 DEPRECATION_NOTICE = 'will be deprecated in future'
 
 

@@ -74,8 +74,8 @@ LAYOUTS = {
         center=20,
         mirror_pairs=_one_based([(5, 9), (6, 10), (7, 11), (8, 12), (13, 17), (14, 18), (15, 19), (16, 20),
                                  (22, 24), (23, 25)]),
-        joint_names=('spine base', 'spine mid', 'neck', 'head', 'left shoulder', 'left elbow', 'left wrist', 'left hand',
-                     'right shoulder', 'right elbow', 'right wrist', 'right hand', 'left hip', 'left knee',
+        joint_names=('spine base', 'spine mid', 'neck', 'head', 'left shoulder', 'left elbow', 'left wrist',
+                     'left hand', 'right shoulder', 'right elbow', 'right wrist', 'right hand', 'left hip', 'left knee',
                      'left ankle', 'left foot', 'right hip', 'right knee', 'right ankle', 'right foot',
                      'spine shoulder', 'left hand tip', 'left thumb', 'right hand tip', 'right thumb')),
     'openpose': Layout(

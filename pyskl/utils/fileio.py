@@ -62,7 +62,8 @@ def atomic_path(path: PathLike, folder: bool = False, keep_suffix: bool = False)
     if folder:
         tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=prefix, suffix=TMP_SUFFIX))
     else:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=TMP_SUFFIX + (path.suffix if keep_suffix else ''))
+        suffix = TMP_SUFFIX + (path.suffix if keep_suffix else '')
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
         os.close(fd)
         tmp = Path(name)
     try:
