@@ -8,7 +8,9 @@ from pyskl.apis.legacy_config import translate_legacy_config
 from pyskl.models import build_model
 
 REPO = Path(__file__).resolve().parents[1]
-NTU = sorted((REPO / 'configs' / 'dgstgcn').glob('ntu*/*.py'))
+NTU = sorted((REPO / 'configs' / 'dgstgcn').glob('ntu*_3dkp/*.py'))
+HRNET_FOLDERS = ['ntu60_xsub_hrnet', 'ntu60_xview_hrnet', 'ntu120_xsub_hrnet', 'ntu120_xset_hrnet']
+HRNET = [REPO / 'configs' / 'dgstgcn' / f / f'{s}.py' for f in HRNET_FOLDERS for s in ('j', 'b', 'jm', 'bm')]
 NWUCLA = sorted((REPO / 'configs' / 'dgstgcn' / 'nwucla_xview').glob('*.py'))
 
 
@@ -70,7 +72,7 @@ CONFIGS = REPO / 'configs' / 'dgstgcn'
 JOINT_CONFIGS = sorted(CONFIGS.glob('*/j.py'))  # (j_cpu.py, a schedule for CPUs, may derive from it)
 DERIVED = [p for p in sorted(CONFIGS.glob('*/*.py')) if p.stem.split('_')[0] in ('b', 'jm', 'bm')]
 #: folders that hold one recipe, on different data: name -> glob
-FAMILIES = {'ntu_3dkp': 'ntu*_3dkp'}
+FAMILIES = {'ntu_3dkp': 'ntu*_3dkp', 'ntu_hrnet': 'ntu*_hrnet'}
 
 
 def _ids(path):
@@ -116,3 +118,31 @@ def test_the_folders_of_a_family_differ_only_in_the_data(family):
     first = _without_data(Config.fromfile(str(folders[0] / 'j.py')).to_dict())
     for folder in folders[1:]:
         assert _without_data(Config.fromfile(str(folder / 'j.py')).to_dict()) == first, folder.name
+
+
+@pytest.mark.parametrize('path', HRNET, ids=lambda p: f'{p.parent.name}/{p.name}')
+def test_ntu_2d_config_builds(path):
+    """COCO-17 x, y, score input through the original's UniformSample + PoseDecode pipelines, NTU schedule."""
+    cfg = Config.fromfile(str(path))
+    stream = path.stem
+    for pipeline, num_clips in ((cfg.data.train.dataset.pipeline, None), (cfg.data.val.pipeline, 1),
+                                (cfg.data.test.pipeline, 10)):
+        assert [t['type'] for t in pipeline] == ['PreNormalize2D', 'GenSkeFeat', 'UniformSample', 'PoseDecode',
+                                                 'FormatGCNInput', 'Collect', 'ToTensor']
+        assert pipeline[1] == dict(type='GenSkeFeat', dataset='coco', feats=[stream])
+        assert pipeline[2].get('num_clips') == num_clips and pipeline[2]['clip_len'] == 100
+        assert pipeline[4] == dict(type='FormatGCNInput', num_person=2)
+    benchmark = path.parent.name.split('_')[1]
+    assert cfg.data.train.dataset.split == f'{benchmark}_train' and cfg.data.test.split == f'{benchmark}_val'
+    num_classes = 120 if 'ntu120' in str(path) else 60
+    assert cfg.model.cls_head.num_classes == num_classes
+    assert cfg.data.train.dataset.ann_file == f"data/nturgbd/{path.parent.name.split('_')[0]}_hrnet.pkl"
+    assert cfg.work_dir.endswith(f'{path.parent.name}/{stream}')
+    ntu_3d = Config.fromfile(str(REPO / 'configs' / 'dgstgcn' / 'ntu60_xsub_3dkp' / 'j.py'))
+    for key in ('optimizer', 'optimizer_config', 'lr_config', 'total_epochs'):
+        assert cfg[key] == ntu_3d[key]
+    assert cfg.data.train.times == 5 and cfg.data.videos_per_gpu == 16
+    model = build_model(cfg.model)
+    assert model.backbone.graph.num_node == 17 and model.backbone.in_channels == 3
+    assert model.backbone.num_stages == 10
+

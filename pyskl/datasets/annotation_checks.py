@@ -80,9 +80,23 @@ def check_structure(samples: list) -> list[BadSample]:
                 msg = _array_problem(sample['keypoint_score'], 3, 'M x T x V')
                 if msg:
                     problem = 'keypoint_score', msg
+        if problem is None:
+            problem = _image_shape_problem(sample)
         if problem is not None:
             bad.append(BadSample(i, name, *problem))
     return bad
+
+
+def _image_shape_problem(sample: dict) -> Optional[tuple[str, str]]:
+    """``img_shape`` and ``original_shape`` (2D data): ``(height, width)``, positive ints."""
+    for field in ('img_shape', 'original_shape'):
+        if field not in sample:
+            continue
+        value = sample[field]
+        if (not isinstance(value, (tuple, list, np.ndarray)) or len(value) != 2
+                or not all(_is_int(v) and v > 0 for v in value)):
+            return field, f'expected (height, width), two positive ints, got {value!r:.60}'
+    return None
 
 
 def _most_common(values: np.ndarray) -> int:
@@ -146,6 +160,10 @@ def check_values(packed: PackedAnnotations, num_joints: Optional[int] = None, jo
         report(V != common, 'keypoint',
                lambda j: f'{V[j]} joints, but most samples of the file have {common} '
                          '(give num_joints or layout to say which is right)')
+    if packed.keypoint_score is not None:  # 2D data: x, y in keypoint, the confidence in keypoint_score
+        report(C != 2, 'keypoint',
+               lambda j: f'{C[j]} coordinates per joint, but a sample with keypoint_score holds 2D keypoints '
+                         f'M x T x V x 2 (x, y; shape {shape_of(j)})')
     common_c = _most_common(C)
     report(C != common_c, 'keypoint',
            lambda j: f'{C[j]} coordinates per joint, but most samples of the file have {common_c}')

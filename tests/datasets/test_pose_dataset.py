@@ -166,6 +166,8 @@ def _bad_cases():
     inf['keypoint'][0, 3, 0, 0] = np.inf
     no_total = make_sample('bad')
     del no_total['total_frames']
+    nan_score = np.ones((2, 12, 25), np.float16)
+    nan_score[0, 5, 3] = np.nan
     return [
         # (sample, dataset kwargs, field, expected problem)
         (make_sample('bad', V=3), dict(layout='nturgb+d'), 'keypoint',
@@ -189,17 +191,28 @@ def _bad_cases():
         (dict(make_sample('bad'), label=-1), {}, 'label', '-1 is negative'),
         (dict(make_sample('bad'), label=60), dict(num_classes=60), 'label', '60 is outside [0, 60)'),
         (dict(make_sample('bad'), total_frames=12.0), {}, 'total_frames', 'expected an int, got float'),
-        (dict(make_sample('bad'), keypoint_score=np.ones((2, 11, 25))), {}, 'keypoint_score',
+        (dict(make_sample('bad', C=2), keypoint_score=np.ones((2, 11, 25))), {}, 'keypoint_score',
          'shape (2, 11, 25) does not match keypoint (2, 12, 25)'),
+        # 2D samples (the goods get C = 2 and a keypoint_score too)
+        (dict(make_sample('bad', C=3), keypoint_score=np.ones((2, 12, 25))), {}, 'keypoint',
+         '3 coordinates per joint, but a sample with keypoint_score holds 2D keypoints M x T x V x 2'),
+        (dict(make_sample('bad', C=2), keypoint_score=nan_score), {}, 'keypoint_score',
+         '1 NaN/inf value(s), the first at person 0, frame 5, joint 3'),
+        (dict(make_sample('bad', C=2), keypoint_score=np.ones((2, 12)), img_shape=(1080, 1920)), {},
+         'keypoint_score', 'expected 3 dimensions M x T x V, got shape (2, 12)'),
+        (dict(make_sample('bad', C=2), keypoint_score=np.ones((2, 12, 25)), img_shape=(1080, )), {}, 'img_shape',
+         'expected (height, width), two positive ints, got (1080,)'),
+        (dict(make_sample('bad', C=2), keypoint_score=np.ones((2, 12, 25)), original_shape=(0, 640)), {},
+         'original_shape', 'expected (height, width), two positive ints, got (0, 640)'),
     ]
 
 
 @pytest.mark.parametrize('sample,kwargs,field,problem', _bad_cases())
 def test_bad_sample_message_names_file_sample_field(tmp_path, sample, kwargs, field, problem):
     good = [make_sample(f'good{i}', seed=i) for i in range(3)]
-    if 'keypoint_score' in sample:
-        for s in good:
-            s['keypoint_score'] = np.ones(s['keypoint'].shape[:3])
+    if 'keypoint_score' in sample:  # a 2D file
+        good = [make_sample(f'good{i}', seed=i, C=2, keypoint_score=np.ones((2, 12, 25)), img_shape=(1080, 1920))
+                for i in range(3)]
     path = write_ann(tmp_path, good[:2] + [sample] + good[2:])
     with pytest.raises(ValueError) as info:
         PoseDataset(path, **kwargs)

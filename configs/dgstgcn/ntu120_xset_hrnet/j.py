@@ -1,0 +1,70 @@
+# DG-STGCN, joint stream, NTU RGB+D 120, cross-setup, 2D skeletons (COCO-17 from HRNet: x, y, score).
+# The annotation file is the original PYSKL's ntu120_hrnet.pkl (keypoint M x T x 17 x 2, keypoint_score
+# M x T x 17, img_shape); see the README, "2D skeletons". Trained on 8 GPUs x 16 samples (batch 128)
+# with lr 0.1; for another total batch size scale the lr linearly (tools/train.py --auto-scale-lr).
+# The bone and motion streams (b.py, jm.py, bm.py) derive from this file.
+model = dict(
+    type='RecognizerGCN',
+    backbone=dict(
+        type='DGSTGCN',
+        in_channels=3,
+        gcn_ratio=0.125,
+        gcn_ctr='T',
+        gcn_ada='T',
+        tcn_ms_cfg=[(3, 1), (3, 2), (3, 3), (3, 4), ('max', 3), '1x1'],
+        graph_cfg=dict(layout='coco', mode='random', num_filter=8, init_off=.04, init_std=.02)),
+    cls_head=dict(type='GCNHead', num_classes=120, in_channels=256))
+
+dataset_type = 'PoseDataset'
+ann_file = 'data/nturgbd/ntu120_hrnet.pkl'
+train_pipeline = [
+    dict(type='PreNormalize2D'),
+    dict(type='GenSkeFeat', dataset='coco', feats=['j']),
+    dict(type='UniformSample', clip_len=100),
+    dict(type='PoseDecode'),
+    dict(type='FormatGCNInput', num_person=2),
+    dict(type='Collect', keys=['keypoint', 'label'], meta_keys=[]),
+    dict(type='ToTensor', keys=['keypoint'])
+]
+val_pipeline = [
+    dict(type='PreNormalize2D'),
+    dict(type='GenSkeFeat', dataset='coco', feats=['j']),
+    dict(type='UniformSample', clip_len=100, num_clips=1),
+    dict(type='PoseDecode'),
+    dict(type='FormatGCNInput', num_person=2),
+    dict(type='Collect', keys=['keypoint', 'label'], meta_keys=[]),
+    dict(type='ToTensor', keys=['keypoint'])
+]
+test_pipeline = [
+    dict(type='PreNormalize2D'),
+    dict(type='GenSkeFeat', dataset='coco', feats=['j']),
+    dict(type='UniformSample', clip_len=100, num_clips=10),
+    dict(type='PoseDecode'),
+    dict(type='FormatGCNInput', num_person=2),
+    dict(type='Collect', keys=['keypoint', 'label'], meta_keys=[]),
+    dict(type='ToTensor', keys=['keypoint'])
+]
+data = dict(
+    videos_per_gpu=16,
+    workers_per_gpu=2,
+    test_dataloader=dict(videos_per_gpu=1),
+    train=dict(
+        type='RepeatDataset',
+        times=5,
+        dataset=dict(type=dataset_type, ann_file=ann_file, pipeline=train_pipeline, split='xset_train')),
+    val=dict(type=dataset_type, ann_file=ann_file, pipeline=val_pipeline, split='xset_val'),
+    test=dict(type=dataset_type, ann_file=ann_file, pipeline=test_pipeline, split='xset_val'))
+
+# optimizer
+optimizer = dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=0.0005, nesterov=True)
+optimizer_config = dict(grad_clip=None)
+# learning policy
+lr_config = dict(policy='CosineAnnealing', min_lr=0, by_epoch=False)
+total_epochs = 16
+checkpoint_config = dict(interval=1)
+evaluation = dict(interval=1, metrics=['top_k_accuracy'])
+log_config = dict(interval=100, hooks=[dict(type='TextLoggerHook')])
+
+# runtime settings
+log_level = 'INFO'
+work_dir = './work_dirs/dgstgcn/ntu120_xset_hrnet/j'
