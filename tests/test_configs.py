@@ -146,3 +146,23 @@ def test_ntu_2d_config_builds(path):
     assert model.backbone.graph.num_node == 17 and model.backbone.in_channels == 3
     assert model.backbone.num_stages == 10
 
+
+K400 = [REPO / 'configs' / 'dgstgcn' / 'k400_hrnet' / f'{s}.py' for s in ('j', 'b', 'jm', 'bm')]
+
+
+@pytest.mark.parametrize('path', K400, ids=lambda p: p.name)
+def test_k400_config_builds(path):
+    """The compressed Kinetics form: DecompressPose first, the kpfile cache, box_thr 0.5, 400 classes."""
+    cfg = Config.fromfile(str(path))
+    for ds, num_clips in ((cfg.data.train, None), (cfg.data.val, 1), (cfg.data.test, 10)):
+        types = [t['type'] for t in ds.pipeline]
+        assert types == ['DecompressPose', 'PreNormalize2D', 'GenSkeFeat', 'UniformSample', 'PoseDecode',
+                         'FormatGCNInput', 'Collect', 'ToTensor']
+        assert ds.pipeline[0] == dict(type='DecompressPose', squeeze=True, max_person=10)
+        assert ds.pipeline[2] == dict(type='GenSkeFeat', dataset='coco', feats=[path.stem])
+        assert ds.pipeline[3].get('num_clips') == num_clips
+        assert ds.cache is True and ds.box_thr == 0.5 and ds.kpfile_dir == 'data/k400/kpfiles'
+    assert cfg.data.train.split == 'train' and cfg.data.test.split == 'val'
+    model = build_model(cfg.model)
+    assert model.cls_head.num_classes == 400 and model.backbone.graph.num_node == 17
+

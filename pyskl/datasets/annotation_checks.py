@@ -11,6 +11,7 @@ from typing import Optional
 
 import numpy as np
 
+from .kpfiles import box_problem
 from .packed_annotations import PackedAnnotations
 
 REQUIRED_FIELDS = ('frame_dir', 'label', 'total_frames', 'keypoint')
@@ -46,10 +47,15 @@ def _array_problem(value, ndim: int, layout: str) -> Optional[str]:
     return None
 
 
-def check_structure(samples: list) -> list[BadSample]:
-    """The first structural problem of each sample (at most one per sample)."""
+def check_structure(samples: list, compressed: bool = False) -> list[BadSample]:
+    """The first structural problem of each sample (at most one per sample).
+
+    ``compressed``: the samples are in the Kinetics form (see :mod:`.kpfiles`):
+    per-box ``frame_inds`` and ``box_score``, ``keypoint`` in a kpfile.
+    """
     bad = []
-    has_score = any(isinstance(s, dict) and 'keypoint_score' in s for s in samples)
+    required = ('frame_dir', 'label', 'total_frames') if compressed else REQUIRED_FIELDS
+    has_score = not compressed and any(isinstance(s, dict) and 'keypoint_score' in s for s in samples)
     for i, sample in enumerate(samples):
         if not isinstance(sample, dict):
             bad.append(BadSample(i, None, 'annotations', f'expected a dict per sample, got {type(sample).__name__}'))
@@ -57,7 +63,7 @@ def check_structure(samples: list) -> list[BadSample]:
         frame_dir = sample.get('frame_dir')
         name = frame_dir if isinstance(frame_dir, str) else None
         problem = None
-        for field in REQUIRED_FIELDS:
+        for field in required:
             if field not in sample:
                 problem = field, 'missing'
                 break
@@ -69,7 +75,9 @@ def check_structure(samples: list) -> list[BadSample]:
                 if not _is_int(value):
                     problem = field, f'expected an int, got {type(value).__name__} {value!r:.40}'
                     break
-        if problem is None:
+        if problem is None and compressed:
+            problem = box_problem(sample)
+        elif problem is None:
             msg = _array_problem(sample['keypoint'], 4, 'M x T x V x C')
             if msg:
                 problem = 'keypoint', msg
@@ -146,6 +154,10 @@ def check_values(packed: PackedAnnotations, num_joints: Optional[int] = None, jo
             if i not in problems:
                 problems[i] = BadSample(i, str(packed.frame_dir[i]), field, describe(j))
 
+    if packed.compressed:
+        _check_compressed(packed, ids, report, num_joints, joints_source, num_classes)
+        return sorted(problems.values(), key=lambda b: b.index)
+
     shapes = np.asarray(packed.keypoint.shapes[ids])  # (n, 4): M, T, V, C
     M, T, V, C = shapes.T
     shape_of = lambda j: tuple(int(x) for x in shapes[j])  # noqa: E731
@@ -169,11 +181,7 @@ def check_values(packed: PackedAnnotations, num_joints: Optional[int] = None, jo
            lambda j: f'{C[j]} coordinates per joint, but most samples of the file have {common_c}')
     tf = np.asarray(packed.total_frames[ids])
     report(tf != T, 'total_frames', lambda j: f'{tf[j]}, but keypoint has {T[j]} frames')
-    label = np.asarray(packed.label[ids])
-    report(label < 0, 'label', lambda j: f'{label[j]} is negative')
-    if num_classes is not None:
-        report(label >= num_classes, 'label',
-               lambda j: f'{label[j]} is outside [0, {num_classes}) (num_classes={num_classes})')
+    _check_labels(packed, ids, report, num_classes)
     score = packed.keypoint_score
     if score is not None:
         score_shapes = np.asarray(score.shapes[ids])
@@ -181,7 +189,40 @@ def check_values(packed: PackedAnnotations, num_joints: Optional[int] = None, jo
                lambda j: f'shape {tuple(int(x) for x in score_shapes[j])} does not match keypoint '
                          f'{shape_of(j)[:3]}')
 
-    for field, ragged in (('keypoint', packed.keypoint), ('keypoint_score', score)):
+    _check_finite(ids, report, (('keypoint', packed.keypoint), ('keypoint_score', score)),
+                  ('person', 'frame', 'joint', 'coordinate'))
+    return sorted(problems.values(), key=lambda b: b.index)
+
+
+def _check_labels(packed, ids, report, num_classes):
+    label = np.asarray(packed.label[ids])
+    report(label < 0, 'label', lambda j: f'{label[j]} is negative')
+    if num_classes is not None:
+        report(label >= num_classes, 'label',
+               lambda j: f'{label[j]} is outside [0, {num_classes}) (num_classes={num_classes})')
+
+
+def _check_compressed(packed, ids, report, num_joints, joints_source, num_classes):
+    """Value checks of the Kinetics form: boxes, labels, joints where the keypoints are packed."""
+    tf = np.asarray(packed.total_frames[ids])
+    report(tf < 1, 'total_frames', lambda j: f'{tf[j]}: a video needs at least one frame')
+    _check_labels(packed, ids, report, num_classes)
+    if packed.keypoint is None:  # in the kpfiles: checked as each is read
+        return
+    shapes = np.asarray(packed.keypoint.shapes[ids])  # (n, 3): N_boxes, V, 3
+    V = shapes[:, 1]
+    if num_joints is None:
+        num_joints = _most_common(V[shapes[:, 0] > 0]) if (shapes[:, 0] > 0).any() else None
+        source = f'most samples of the file have {num_joints}'
+    else:
+        source = joints_source or f'num_joints is {num_joints}'
+    if num_joints is not None:
+        report((V != num_joints) & (shapes[:, 0] > 0), 'keypoint', lambda j: f'{V[j]} joints, but {source}')
+    _check_finite(ids, report, (('keypoint', packed.keypoint), ), ('box', 'joint', 'channel'))
+
+
+def _check_finite(ids, report, fields, axes):
+    for field, ragged in fields:
         if ragged is None:
             continue
         owners, counts, first = _nonfinite(ragged)
@@ -195,8 +236,7 @@ def check_values(packed: PackedAnnotations, num_joints: Optional[int] = None, jo
             count, flat = where[j]
             i = int(ids[j])
             at = np.unravel_index(flat - int(ragged.offsets[i]), tuple(int(x) for x in ragged.shapes[i]))
-            at = ', '.join(f'{n} {int(p)}' for n, p in zip(('person', 'frame', 'joint', 'coordinate'), at))
+            at = ', '.join(f'{n} {int(p)}' for n, p in zip(axes, at))
             return f'{count} NaN/inf value(s), the first at {at}'
 
         report(mask, field, describe)
-    return sorted(problems.values(), key=lambda b: b.index)

@@ -15,6 +15,9 @@ Layout (N samples):
 - ``keypoint`` (and ``keypoint_score`` where the data has it): a
   :class:`RaggedArrays`, i.e. every sample's array flattened and concatenated
   into one buffer, with ``offsets (N + 1,)`` and ``shapes (N, ndim)``;
+- in the compressed (Kinetics) form, ``keypoint`` is ``N_boxes x V x 3`` per
+  sample, and its ``frame_inds`` and ``box_score`` ``(N_boxes,)`` are ragged
+  arrays too; ``keypoint`` is None where it still lies in the kpfiles;
 - any other field (``img_shape``, ``original_shape``, ``box_score``, ...):
   each sample's remaining fields pickled into one ``uint8`` buffer with
   offsets, unpickled on access (they are small).
@@ -32,8 +35,8 @@ import numpy as np
 
 from pyskl.utils.safe_pickle import loads_pickle
 
-#: fields held in their own arrays; everything else goes to the pickled "extras".
-CORE_FIELDS = ('frame_dir', 'label', 'total_frames', 'keypoint', 'keypoint_score')
+#: per-box fields of the compressed (Kinetics) form, held as ragged arrays.
+BOX_FIELDS = ('frame_inds', 'box_score')
 
 
 class RaggedArrays:
@@ -109,47 +112,60 @@ class PackedAnnotations:
     """
 
     def __init__(self, frame_dir: np.ndarray, label: np.ndarray, total_frames: np.ndarray,
-                 keypoint: RaggedArrays, keypoint_score: Optional[RaggedArrays],
-                 extras: Optional[PickledRecords]):
+                 keypoint: Optional[RaggedArrays], keypoint_score: Optional[RaggedArrays],
+                 extras: Optional[PickledRecords], frame_inds: Optional[RaggedArrays] = None,
+                 box_score: Optional[RaggedArrays] = None):
         self.frame_dir = frame_dir
         self.label = label
         self.total_frames = total_frames
-        self.keypoint = keypoint
+        self.keypoint = keypoint  # None: compressed samples whose keypoints are in their kpfiles
         self.keypoint_score = keypoint_score
         self.extras = extras
+        self.frame_inds = frame_inds
+        self.box_score = box_score
+
+    @property
+    def compressed(self) -> bool:
+        """The original's Kinetics form: boxes (``frame_inds``, ``box_score``) instead of M x T."""
+        return self.frame_inds is not None
 
     @classmethod
-    def pack(cls, samples: list[dict]) -> 'PackedAnnotations':
+    def pack(cls, samples: list[dict], compressed: bool = False) -> 'PackedAnnotations':
         """Pack ``samples``; their arrays are removed from the dicts as they are copied,
-        so the loaded file and the packed copy are not both held in full."""
+        so the loaded file and the packed copy are not both held in full.
+
+        ``compressed``: the samples are in the Kinetics form (``frame_inds`` and
+        ``box_score`` per box, ``keypoint`` N_boxes x V x 3 where present).
+        """
         n = len(samples)
         frame_dir = np.array([s['frame_dir'] for s in samples], dtype=str) if n else np.zeros(0, dtype='<U1')
         label = np.array([int(s['label']) for s in samples], dtype=np.int64)
         total_frames = np.array([int(s['total_frames']) for s in samples], dtype=np.int64)
 
-        dtype = _float_dtype([s['keypoint'].dtype for s in samples])
-        keypoints = [s['keypoint'] for s in samples]
+        def ragged(field, ndim, dtype=None):
+            arrays = [np.asarray(s[field]) for s in samples]
 
-        def drop_keypoint(i):
-            keypoints[i] = None
-            samples[i].pop('keypoint', None)
+            def drop(i):
+                arrays[i] = None
+                samples[i].pop(field, None)
 
-        keypoint = RaggedArrays.pack(keypoints, dtype, 4, release=drop_keypoint)
+            dtype = dtype or _float_dtype([a.dtype for a in arrays])
+            return RaggedArrays.pack(arrays, dtype, ndim, release=drop)
 
-        keypoint_score = None
-        if n and all('keypoint_score' in s for s in samples):
-            scores = [np.asarray(s['keypoint_score']) for s in samples]
+        keypoint = keypoint_score = frame_inds = box_score = None
+        if not compressed or (n and all('keypoint' in s for s in samples)):
+            keypoint = ragged('keypoint', 3 if compressed else 4)
+        if compressed:
+            frame_inds = ragged('frame_inds', 1, np.dtype(np.int32))
+            box_score = ragged('box_score', 1)
+        elif n and all('keypoint_score' in s for s in samples):
+            keypoint_score = ragged('keypoint_score', np.ndim(samples[0]['keypoint_score']))
 
-            def drop_score(i):
-                scores[i] = None
-                samples[i].pop('keypoint_score', None)
-
-            keypoint_score = RaggedArrays.pack(
-                scores, _float_dtype([s.dtype for s in scores]), scores[0].ndim, release=drop_score)
-
-        rest = [{k: v for k, v in s.items() if k not in CORE_FIELDS} for s in samples]
+        # the packed fields were popped from the dicts; the rest (frame_inds, box_score of the
+        # uncompressed form included) is pickled
+        rest = [{k: v for k, v in s.items() if k not in ('frame_dir', 'label', 'total_frames')} for s in samples]
         extras = PickledRecords.pack(rest) if any(rest) else None
-        return cls(frame_dir, label, total_frames, keypoint, keypoint_score, extras)
+        return cls(frame_dir, label, total_frames, keypoint, keypoint_score, extras, frame_inds, box_score)
 
     def __len__(self) -> int:
         return len(self.label)
@@ -157,7 +173,7 @@ class PackedAnnotations:
     def arrays(self) -> dict[str, np.ndarray]:
         """Every array of the store by a file name (for :meth:`save`)."""
         out = dict(frame_dir=self.frame_dir, label=self.label, total_frames=self.total_frames)
-        for name in ('keypoint', 'keypoint_score'):
+        for name in ('keypoint', 'keypoint_score') + BOX_FIELDS:
             ragged = getattr(self, name)
             if ragged is not None:
                 out.update({f'{name}.data': ragged.data, f'{name}.offsets': ragged.offsets,
@@ -193,7 +209,7 @@ class PackedAnnotations:
             raise FileNotFoundError(f'{folder}: no keypoint.data.npy (not a packed annotation cache)')
         # frame_dir is small and compared often: read it into memory
         return cls(np.array(get('frame_dir')), get('label'), get('total_frames'), keypoint,
-                   ragged('keypoint_score'), extras)
+                   ragged('keypoint_score'), extras, ragged('frame_inds'), ragged('box_score'))
 
     @property
     def nbytes(self) -> int:
@@ -205,9 +221,10 @@ class PackedAnnotations:
         info['frame_dir'] = str(self.frame_dir[i])
         info['label'] = int(self.label[i])
         info['total_frames'] = int(self.total_frames[i])
-        info['keypoint'] = self.keypoint.get(i)
-        if self.keypoint_score is not None:
-            info['keypoint_score'] = self.keypoint_score.get(i)
+        for name in ('keypoint', 'keypoint_score') + BOX_FIELDS:
+            ragged = getattr(self, name)
+            if ragged is not None:
+                info[name] = ragged.get(i)
         return info
 
 

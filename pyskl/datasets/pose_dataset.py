@@ -4,9 +4,10 @@ The file (see README, "Datasets and annotation format") is a dict
 ``{'split': {name: [frame_dir, ...]}, 'annotations': [sample, ...]}``; each
 sample holds ``frame_dir``, ``label``, ``total_frames``, ``keypoint``
 ``M x T x V x C`` and, for 2D data, ``keypoint_score`` ``M x T x V``,
-``img_shape``, ``original_shape``.
+``img_shape``, ``original_shape``. Kinetics-400 comes in the original's
+compressed form instead: per-box samples whose keypoints lie in kpfiles
+(see :mod:`pyskl.datasets.kpfiles`).
 """
-import json
 import logging
 import os
 from typing import Callable, Optional, Sequence, Union
@@ -18,40 +19,17 @@ from mmengine.registry import DefaultScope
 
 from pyskl.registry import DATASETS
 from pyskl.skeleton import get_layout
-from pyskl.utils.fileio import atomic_path, read_annotation_file, read_label_map
+from pyskl.utils.fileio import read_annotation_file, read_label_map
 from .annotation_checks import BadSample, check_structure, check_values
+from .cache_folder import read_cache_meta, write_cache
+from .kpfile_cache import build_kpfile_cache, kpfiles_digest
+from .kpfiles import is_compressed, read_kpfile, resolve_kpfile, video_keypoint
 from .packed_annotations import PackedAnnotations, release_freed_heap
 from .transforms.compose import Compose
 
 _SHOWN_BAD_SAMPLES = 5  # bad samples quoted in the log in 'skip' mode
 _TRIM_ABOVE = 64 * 2**20  # return freed heap to the OS after packing more than this many bytes
 _CACHE_VERSION = 1
-
-
-def _read_cache_meta(folder: str) -> Optional[dict]:
-    try:
-        with open(os.path.join(folder, 'meta.json'), encoding='utf-8') as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
-def _write_cache(folder: str, packed: PackedAnnotations, meta: dict) -> bool:
-    """Write the cache atomically (a temporary folder renamed into place); False where
-    the folder cannot be written (the dataset then keeps the store in memory)."""
-    try:
-        with atomic_path(folder, folder=True) as tmp:
-            packed.save(os.fspath(tmp))
-            with open(tmp / 'meta.json', 'w', encoding='utf-8') as f:
-                json.dump(meta, f)
-    except OSError as err:
-        written = _read_cache_meta(folder)
-        if written is not None and written.get('source') == meta['source']:  # another process finished first
-            return True
-        print_log(f'cannot write the annotation cache {folder} ({err}); keeping the annotations in memory',
-                  logger='current', level=logging.WARNING)
-        return False
-    return True
 
 
 @DATASETS.register_module()
@@ -91,8 +69,9 @@ class PoseDataset(BaseDataset):
             where some person's mean joint score is at least ``box_thr``;
             else where some joint is non-zero (an all-zero frame is padding).
         box_thr: detection score threshold for ``valid_ratio``; where a sample
-            has ``box_score`` (per person and frame), ``anno_inds =
-            box_score >= box_thr`` is added to it, as the original does.
+            has ``box_score`` (per box, or per person and frame), ``anno_inds =
+            box_score >= box_thr`` is added to it, as the original does
+            (``DecompressPose`` then keeps only those boxes).
         repeat: one epoch goes over the data ``repeat`` times (index ``i``
             maps to sample ``i % num_samples``).
         label_map: a text file of class names, one a line, in label order;
@@ -105,13 +84,24 @@ class PoseDataset(BaseDataset):
         on_bad_sample: ``'raise'`` (default): a bad sample raises a
             ``ValueError`` naming the file, its ``frame_dir`` and the field;
             ``'skip'``: bad samples are left out, counted and quoted in the log.
-        cache: False (default): load the pickle and pack it in memory. True, or
+        kpfile_dir: compressed (Kinetics) files: the folder of the kpfiles, where
+            each sample's kpfile is looked for by the file name of its
+            ``raw_file``; None: ``raw_file`` is the path (relative to the
+            annotation file's folder).
+        cache_workers: processes that pack the kpfiles into the cache (None:
+            every core this process may use).
+        cache: False (default): load the pickle and pack it in memory (compressed
+            files: their kpfiles are then read for each sample as it is loaded,
+            which is slow; use the cache). True, or
             a folder: keep the packed arrays as ``.npy`` files in that folder
             (True: ``<ann_file>.cache`` beside the pickle), built on first use
             and whenever the pickle changes, and memory-map them read-only:
             every rank and worker on a machine then shares one copy in the page
             cache, and later runs start without unpickling. (With several ranks,
-            build it once first, e.g. by one process, or each rank builds it.)
+            build it once first, e.g. by one process, or each rank builds it;
+            the kpfiles of a compressed file are packed by one process of the
+            machine while the others wait, and a build resumes where an
+            interrupted one stopped: ``tools/data/k400_cache.py`` does it ahead.)
         start_index: added to each sample as ``start_index`` (frame index origin).
         modality: added to each sample as ``modality``.
         test_mode: added to each sample as ``test_mode`` (deterministic
@@ -135,6 +125,8 @@ class PoseDataset(BaseDataset):
                  layout: Union[str, dict, None] = None,
                  on_bad_sample: str = 'raise',
                  cache: Union[bool, str, os.PathLike] = False,
+                 kpfile_dir: Optional[Union[str, os.PathLike]] = None,
+                 cache_workers: Optional[int] = None,
                  start_index: int = 0,
                  modality: str = 'Pose',
                  test_mode: bool = False,
@@ -160,6 +152,8 @@ class PoseDataset(BaseDataset):
         self.repeat = repeat
         self.on_bad_sample = on_bad_sample
         self.cache = cache
+        self.kpfile_dir = None if kpfile_dir is None else os.fspath(kpfile_dir)
+        self.cache_workers = cache_workers
         self.start_index = start_index
         self.modality = modality
         self.label_map = None if label_map is None else os.fspath(label_map)
@@ -295,14 +289,20 @@ class PoseDataset(BaseDataset):
                   + (' (memory-mapped cache)' if self.cache else ''), logger='current')
         return packed, index
 
+    @staticmethod
+    def _is_compressed(samples: list) -> bool:
+        first = next((s for s in samples if isinstance(s, dict)), None)
+        return is_compressed(first)
+
     def _pack(self, samples: list, path: str) -> PackedAnnotations:
         """Structure checks (reported per ``on_bad_sample``), then packing of the good samples."""
-        bad = check_structure(samples)
+        compressed = self._is_compressed(samples)
+        bad = check_structure(samples, compressed)
         self._bad(bad, path)
         if bad:
             dropped = {b.index for b in bad}
             samples = [s for i, s in enumerate(samples) if i not in dropped]
-        packed = PackedAnnotations.pack(samples)
+        packed = PackedAnnotations.pack(samples, compressed)
         del samples
         if packed.nbytes > _TRIM_ABOVE:
             release_freed_heap()
@@ -319,15 +319,28 @@ class PoseDataset(BaseDataset):
         stat = os.stat(path)
         stamp = dict(version=_CACHE_VERSION, file=os.path.abspath(path), size=stat.st_size,
                      mtime_ns=stat.st_mtime_ns)
-        meta = _read_cache_meta(folder)
+        if self.kpfile_dir is not None:
+            stamp['kpfile_dir'] = os.path.abspath(self.kpfile_dir)
+        meta = read_cache_meta(folder)
+        if meta is not None and 'kpfile_paths' in meta:  # a kpfile may have changed since
+            stamp['kpfiles'] = kpfiles_digest(meta['kpfile_paths'])
         if meta is None or meta.get('source') != stamp:
             samples, splits = read_annotation_file(path)
-            structural = check_structure(samples)
+            compressed = self._is_compressed(samples)
+            structural = check_structure(samples, compressed)
             dropped = {b.index for b in structural}
-            packed = PackedAnnotations.pack([s for i, s in enumerate(samples) if i not in dropped])
+            samples = [s for i, s in enumerate(samples) if i not in dropped]
+            if compressed and not all('keypoint' in s for s in samples):
+                meta = build_kpfile_cache(
+                    folder, samples, stamp, path, self.kpfile_dir, self.num_joints, self.cache_workers,
+                    extra_meta=dict(split=splits), known_bad=[list(vars(b).values()) for b in structural])
+                del samples
+                release_freed_heap()
+                return PackedAnnotations.load(folder), meta['split'], [BadSample(*b) for b in meta['structural']]
+            packed = PackedAnnotations.pack(samples, compressed)
             del samples
             meta = dict(source=stamp, split=splits, structural=[list(vars(b).values()) for b in structural])
-            if not _write_cache(folder, packed, meta):
+            if not write_cache(folder, packed.save, meta):
                 return packed, splits, structural
             del packed
             release_freed_heap()
@@ -344,7 +357,12 @@ class PoseDataset(BaseDataset):
                 precounted = packed.extras.get(i).get('valid')  # the original 2D files' frame counts
                 if isinstance(precounted, dict) and self.box_thr in precounted:
                     valid = int(precounted[self.box_thr])
-            if valid is None and score is not None:  # M, T, V -> T: some person's mean score reaches box_thr
+            if valid is None and packed.compressed:  # frames with a box (scoring at least box_thr)
+                frames = packed.frame_inds.view(i)
+                if self.box_thr is not None:
+                    frames = frames[packed.box_score.view(i) >= self.box_thr]
+                valid = len(np.unique(frames))
+            elif valid is None and score is not None:  # M, T, V -> T: some person's mean score reaches box_thr
                 valid = (score.view(i).mean(axis=2, dtype=np.float32) >= self.box_thr).any(axis=0).sum()
             elif valid is None:  # M, T, V, C -> T: some joint is non-zero
                 valid = (packed.keypoint.view(i) != 0).any(axis=(0, 2, 3)).sum()
@@ -374,7 +392,11 @@ class PoseDataset(BaseDataset):
         info['start_index'] = self.start_index
         info['modality'] = self.modality
         info['sample_idx'] = idx
-        if self.valid_ratio and self.box_thr is not None and 'box_score' in info:
+        if self._packed.compressed and 'keypoint' not in info:  # the direct path: read its kpfile
+            kpfile = resolve_kpfile(info['raw_file'], self.ann_file, self.kpfile_dir)
+            info['keypoint'] = video_keypoint(read_kpfile(kpfile), kpfile, info['frame_dir'],
+                                              len(info['frame_inds']), self.num_joints)
+        if self.box_thr is not None and 'box_score' in info:
             info['anno_inds'] = np.asarray(info['box_score']) >= self.box_thr
         return info
 
