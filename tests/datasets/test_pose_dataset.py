@@ -1,4 +1,3 @@
-import logging
 import os
 import pickle
 
@@ -6,7 +5,6 @@ import numpy as np
 import pytest
 import torch
 from mmengine.dataset import ConcatDataset, RepeatDataset, default_collate
-from mmengine.logging import MMLogger
 
 from pyskl.datasets import Compose, PoseDataset, build_dataset
 from pyskl.utils import UnsafePickleError, dump_pickle, load_pickle
@@ -42,22 +40,6 @@ def ann(tmp_path):
     samples = [make_sample(n, label=i % 3, T=10 + i, seed=i) for i, n in enumerate(NAMES)]
     split = dict(xsub_train=[NAMES[3], NAMES[0], NAMES[4]], xsub_val=[NAMES[1], NAMES[2]])
     return write_ann(tmp_path, samples, split), samples
-
-
-@pytest.fixture
-def log_lines():
-    """Messages logged through mmengine's current logger during the test."""
-    lines = []
-
-    class Keep(logging.Handler):
-        def emit(self, record):
-            lines.append(record.getMessage())
-
-    handler = Keep()
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    yield lines
-    logger.removeHandler(handler)
 
 
 def frame_dirs(ds):
