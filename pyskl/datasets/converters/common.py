@@ -31,6 +31,7 @@ class ConversionReport:
     written: list = field(default_factory=list)  # [Written]
     skipped: list = field(default_factory=list)  # [Skipped]
     extra_files: list = field(default_factory=list)  # label maps and the like
+    notes: list = field(default_factory=list)  # other things worth a line (e.g. persons left out)
     # Categories too long to list name by name (e.g. a dataset's known-missing list): counted only.
     count_only_kinds: tuple = ('missing-list', )
 
@@ -44,6 +45,7 @@ class ConversionReport:
             lines.append(f'wrote {w.path}: {w.num_samples} samples, {w.num_classes} classes ({splits})')
         for path in self.extra_files:
             lines.append(f'wrote {path}')
+        lines.extend(self.notes)
         counts = self.skipped_by_kind()
         if not counts:
             lines.append('skipped nothing')
