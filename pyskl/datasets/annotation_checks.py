@@ -16,6 +16,7 @@ from .packed_annotations import PackedAnnotations
 
 REQUIRED_FIELDS = ('frame_dir', 'label', 'total_frames', 'keypoint')
 _FINITE_CHUNK = 1 << 24  # elements per np.isfinite call: bounds the temporary mask
+_HALF_CHUNK = 1 << 18  # float16 elements per bit test: fits the CPU cache
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,16 @@ def _nonfinite(ragged) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Samples with NaN/inf values: (sample ids, counts, first flat index of each)."""
     found = []
     data = ragged.data
-    for start in range(0, data.size, _FINITE_CHUNK):
-        chunk = data[start:start + _FINITE_CHUNK]
+    half = data.dtype == np.float16
+    step = _HALF_CHUNK if half else _FINITE_CHUNK
+    exponent = np.empty(step, np.uint16) if half else None
+    for start in range(0, data.size, step):
+        chunk = data[start:start + step]
+        if half:  # float16 NaN/inf: all exponent bits set; 6x faster than np.isfinite, which converts
+            e = exponent[:chunk.size]
+            np.bitwise_and(chunk.view(np.uint16), 0x7c00, out=e)
+            if e.max(initial=0) != 0x7c00:
+                continue
         if not np.isfinite(chunk).all():
             found.append(np.flatnonzero(~np.isfinite(chunk)) + start)
     if not found:
