@@ -202,6 +202,9 @@ def main():
         print(f'{label:<16} {r["load_s"]:>14.1f} {r["samples_per_s"]:>20.1f} '
               f'{g["rss"]:>32.1f} / {g["pss"]:.1f} / {g["uss"]:.1f} / {g["anon"]:.1f}'
               f'   (after {r["epoch_items"] // args.workers} samples each)')
+    for kind, r in results.items():
+        print(f'{"cache" if kind == "cached" else "direct kpfiles"}: {args.workers} workers together '
+              f'{r["epoch_items"] / r["epoch_s"]:.1f} samples/s on {cores} cores')
     ratio = results['cached']['samples_per_s'] / results['direct']['samples_per_s']
     print(f'cache / direct samples/s: {ratio:.1f}x')
     print(f'model training step on this CPU (batch 16): {model["samples_per_s"]:.1f} samples/s')
