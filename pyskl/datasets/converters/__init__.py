@@ -4,17 +4,21 @@
 * ``convert_nwucla``: NW-UCLA ``all_sqe/*.json`` (``tools/data/nwucla_preproc.py``).
 * ``arrays_to_annotations`` / ``folder_to_annotations``: your own arrays, or a folder of
   ``.npy`` files plus a ``name,label,split`` CSV (``tools/data/arrays_to_anno.py``).
-* ``pose_json_to_annotations``: mmpose / OpenPose JSON outputs, one per video, plus
-  that CSV (``tools/data/pose_json_to_anno.py``); the readers are in ``pose_json``.
+* ``read_mmpose_json`` / ``read_openpose_folder``: 2D pose-estimator output, persons kept by
+  score per frame; ``to_layout`` maps OpenPose's joints to the model's layout.
+* ``pose_json_to_annotations``: such outputs, one per video, plus a ``name,label,split`` CSV
+  (``tools/data/pose_json_to_anno.py``).
 """
 from .arrays import arrays_to_annotations, folder_to_annotations
 from .common import ConversionReport, Skipped, Written
 from .ntu import SkeletonFormatError, convert_ntu, convert_skeleton_file, read_skeleton, select_bodies
 from .nwucla import convert_nwucla, read_nwucla_json
 from .pose_folder import pose_json_to_annotations
+from .pose_json import keep_best_persons, read_mmpose_json, read_openpose_folder, to_layout
 
 __all__ = [
     'ConversionReport', 'SkeletonFormatError', 'Skipped', 'Written', 'arrays_to_annotations', 'convert_ntu',
-    'convert_nwucla', 'convert_skeleton_file', 'folder_to_annotations', 'pose_json_to_annotations',
-    'read_nwucla_json', 'read_skeleton', 'select_bodies'
+    'convert_nwucla', 'convert_skeleton_file', 'folder_to_annotations', 'keep_best_persons',
+    'pose_json_to_annotations', 'read_mmpose_json', 'read_nwucla_json', 'read_openpose_folder', 'read_skeleton',
+    'select_bodies', 'to_layout'
 ]

@@ -2,11 +2,10 @@
 
 Each CSV row's ``name`` is found in the folder as ``NAME.json`` (mmpose
 ``--save-predictions``) or as a folder ``NAME/`` of OpenPose ``--write_json``
-frame files (see :mod:`.pose_json`). Persons are kept per frame by score (see
-:func:`.pose_json.frames_to_skeleton`); nothing tracks them across frames. A video
-that is missing, unreadable or has no person in any frame is skipped and reported,
-as are the persons beyond ``max_person`` (counted) and the outputs the CSV does not
-list.
+frame files, read by :mod:`.pose_json` (persons ranked by mean score per frame,
+nothing tracked) and mapped to ``layout``. A video that is missing, unreadable or
+has no person in any frame is skipped and reported, as are the persons beyond
+``max_person`` (counted) and the outputs the CSV does not list.
 """
 from pathlib import Path
 from typing import Optional
@@ -15,19 +14,19 @@ import numpy as np
 
 from .arrays import arrays_to_annotations, read_labels_csv
 from .common import ConversionReport, PathLike, Skipped, write_annotation_file
-from .pose_json import PoseJsonError, frames_to_skeleton, read_mmpose_json, read_openpose_folder
+from .pose_json import read_mmpose_json, read_openpose_folder, to_layout
+
+LAYOUT_JOINTS = {'coco': 17, 'openpose': 18}
 
 
-def read_video(path: Path, layout: str) -> list[np.ndarray]:
-    """The per-frame persons of one video's output (mmpose file or OpenPose folder)."""
-    if path.is_dir():
-        return read_openpose_folder(path, layout)
-    frames = read_mmpose_json(path)
-    joints = {f.shape[1] for f in frames if f.size}
-    expected = {'coco': 17, 'openpose': 18}[layout]
-    if joints and joints != {expected}:
-        raise PoseJsonError(f'{path}: {sorted(joints)} joints a person, but the {layout!r} layout has {expected}')
-    return frames
+def read_video(path: Path, layout: str, max_person: int) -> tuple[dict, int]:
+    """One video's sample (``keypoint`` M x T x V x 2, ``keypoint_score``) in ``layout``, and how
+    many persons beyond ``max_person`` were left out of their frames."""
+    sample = read_openpose_folder(path) if path.is_dir() else read_mmpose_json(path)
+    sample = to_layout(sample, layout, LAYOUT_JOINTS[layout])
+    present = (sample['keypoint_score'] > 0).any(axis=2).sum(axis=0)  # M x T x V -> persons a frame
+    dropped = int(np.clip(present - max_person, 0, None).sum())
+    return sample, dropped
 
 
 def pose_json_to_annotations(input_dir: PathLike, labels_csv: PathLike, out_pkl: Optional[PathLike],
@@ -42,6 +41,8 @@ def pose_json_to_annotations(input_dir: PathLike, labels_csv: PathLike, out_pkl:
     input_dir = Path(input_dir)
     if not input_dir.is_dir():
         raise FileNotFoundError(f'{input_dir} is not a folder')
+    if layout not in LAYOUT_JOINTS:
+        raise ValueError(f'layout must be one of {sorted(LAYOUT_JOINTS)}, got {layout!r}')
     if isinstance(max_person, bool) or not isinstance(max_person, int) or max_person < 1:
         raise ValueError(f'max_person must be a positive integer, got {max_person!r}')
     report = report if report is not None else ConversionReport(count_only_kinds=())
@@ -56,16 +57,14 @@ def pose_json_to_annotations(input_dir: PathLike, labels_csv: PathLike, out_pkl:
             report.skipped.append(Skipped(name, 'missing', f'neither {candidates[0]} nor the folder {candidates[1]}'))
             continue
         try:
-            frames = read_video(path, layout)
-        except PoseJsonError as err:
+            sample, lost = read_video(path, layout, max_person)
+        except (ValueError, FileNotFoundError) as err:  # unreadable, malformed, no person in any frame
             report.skipped.append(Skipped(name, 'unreadable', str(err)))
             continue
-        if not any(len(f) for f in frames):
-            report.skipped.append(Skipped(name, 'no-person', f'{path}: no person in any of its {len(frames)} frames'))
-            continue
-        skeleton, lost = frames_to_skeleton(frames, max_person)
         dropped += lost
-        samples.append((name, skeleton, label, split))
+        # M x T x V x 2 (+ M x T x V) -> M x T x V x 3, the best max_person persons of each frame
+        skeleton = np.concatenate([sample['keypoint'], sample['keypoint_score'][..., None]], axis=-1)
+        samples.append((name, skeleton[:max_person], label, split))
     for path in sorted(input_dir.iterdir()):
         stem = path.stem if path.suffix == '.json' else path.name
         if stem not in listed:
