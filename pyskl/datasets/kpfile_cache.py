@@ -20,6 +20,7 @@ from typing import Optional
 
 import numpy as np
 
+from pyskl.utils.fileio import atomic_path, atomic_write
 from pyskl.utils.progress import track
 from .annotation_checks import BadSample
 from .cache_folder import read_cache_meta, write_cache
@@ -51,17 +52,9 @@ def kpfiles_digest(paths) -> str:
     return h.hexdigest()
 
 
-def _atomic_save(path: str, array: np.ndarray) -> None:
-    tmp = f'{path}.tmp{os.getpid()}.npy'
-    np.save(tmp, array, allow_pickle=False)
-    os.replace(tmp, path)
-
-
-def _atomic_json(path: str, obj) -> None:
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        json.dump(obj, f)
-    os.replace(tmp, path)
+def _save_npy(path: str, array: np.ndarray) -> None:
+    with atomic_path(path) as tmp, open(tmp, 'wb') as f:  # a file object: np.save adds no suffix
+        np.save(f, array, allow_pickle=False)
 
 
 def pack_kpfile(task: tuple) -> int:
@@ -91,9 +84,9 @@ def pack_kpfile(task: tuple) -> int:
         shapes = [list(a.shape) for a in arrays]
     else:
         data, shapes, joints = np.zeros(0, np.float32), [], set()
-    _atomic_save(shard + '.npy', data)
-    _atomic_json(shard + '.json', dict(kpfile=path, stamp=kpfile_stamp(path), kept=kept, shapes=shapes, bad=bad,
-                                       joints=sorted(joints)))
+    _save_npy(shard + '.npy', data)
+    info = dict(kpfile=path, stamp=kpfile_stamp(path), kept=kept, shapes=shapes, bad=bad, joints=sorted(joints))
+    atomic_write(json.dumps(info), shard + '.json')  # last: the shard is complete
     return len(kept)
 
 
@@ -161,7 +154,7 @@ def build_kpfile_cache(folder: str, samples: list[dict], source: dict, ann_file:
         if previous != annotation_source:  # shards of another annotation file: start afresh
             shutil.rmtree(partial)
             os.makedirs(partial)
-            _atomic_json(stamp_path, annotation_source)
+            atomic_write(json.dumps(annotation_source), stamp_path)
         tasks = [(path, [(samples[i]['frame_dir'], len(samples[i]['frame_inds'])) for i in index],
                   os.path.join(partial, f'{k:06d}'), num_joints)
                  for k, (path, index) in enumerate(groups.items())]
