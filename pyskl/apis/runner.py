@@ -7,8 +7,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from pyskl.datasets.transforms.base import set_run_seed
-from pyskl.models.checkpoint import CheckpointMismatchError, load_weights, state_dict_of
-from .checkpoint import read_checkpoint
+from pyskl.models.checkpoint import CheckpointMismatchError, load_weights, read_checkpoint, state_dict_of
 from .run_config import test_evaluator
 
 
@@ -32,7 +31,7 @@ class PysklRunner(Runner):
     """``mmengine.runner.Runner`` whose checkpoint loading is safe and says what does not fit.
 
     - Files are read with ``torch.load(weights_only=True)`` and the allow-list of
-      :mod:`pyskl.apis.checkpoint` (works under torch >= 2.6; runs no pickled code).
+      the one reader, :func:`pyskl.models.checkpoint.read_checkpoint` (works under torch >= 2.6; runs no pickled code).
     - Resuming, and :meth:`load_checkpoint` with ``strict=True`` (testing), refuse a
       checkpoint whose weights do not all fit the model, with a one-line
       :class:`~pyskl.models.CheckpointMismatchError` naming the missing, unexpected and

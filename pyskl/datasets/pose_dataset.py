@@ -388,17 +388,31 @@ class PoseDataset(BaseDataset):
             raise IndexError(f'PoseDataset index {idx} is out of range for {n} items')
         idx = int(idx) % n
         info = self._packed.get(int(self._base_index[idx % len(self._base_index)]))
-        info['test_mode'] = self.test_mode
-        info['start_index'] = self.start_index
-        info['modality'] = self.modality
-        info['sample_idx'] = idx
         if self._packed.compressed and 'keypoint' not in info:  # the direct path: read its kpfile
             kpfile = resolve_kpfile(info['raw_file'], self.ann_file, self.kpfile_dir)
             info['keypoint'] = video_keypoint(read_kpfile(kpfile), kpfile, info['frame_dir'],
                                               len(info['frame_inds']), self.num_joints)
+        return self.pipeline_input(info, idx)
+
+    def pipeline_input(self, sample: dict, sample_idx: int = 0) -> dict:
+        """``sample`` (a dict as in an annotation file) with the fields this dataset adds for its
+        pipeline: ``test_mode``, ``start_index``, ``modality``, ``sample_idx`` (and ``anno_inds``)."""
+        info = dict(sample)
+        info['test_mode'] = self.test_mode
+        info['start_index'] = self.start_index
+        info['modality'] = self.modality
+        info['sample_idx'] = sample_idx
         if self.box_thr is not None and 'box_score' in info:
             info['anno_inds'] = np.asarray(info['box_score']) >= self.box_thr
         return info
+
+    def prepare_sample(self, sample: dict) -> dict:
+        """Run this dataset's pipeline on a sample that is not in its file (inference on new data):
+        the same steps, in the same way, as for the dataset's own samples."""
+        out = self.pipeline(self.pipeline_input(sample))
+        if out is None:
+            raise ValueError(f'the pipeline dropped sample {sample.get("frame_dir")!r} (a transform returned None)')
+        return out
 
     @force_full_init
     def get_cat_ids(self, idx: int) -> list[int]:

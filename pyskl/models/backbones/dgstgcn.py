@@ -10,6 +10,7 @@ from mmengine.model import BaseModule
 from torch import nn
 
 from ...registry import MODELS
+from ..checkpoint import load_pretrained
 from ..graph import Graph
 from ..layers import DGGCN, DGTCN, UnitTCN
 
@@ -59,7 +60,8 @@ class DGSTGCN(BaseModule):
         gcn_*: arguments of :class:`DGGCN` (ratio, ctr, ada, subset_wise, ada_act, ctr_act, norm, act).
         tcn_*: arguments of :class:`DGTCN` (ms_cfg, mid_channels, num_joints, dropout, norm, act).
         Any gcn_*/tcn_* argument given as a tuple of ``num_stages`` values sets it per stage.
-        pretrained: a checkpoint to load in ``init_weights``.
+        pretrained: a checkpoint to load in ``init_weights``: the backbone's weights, or a
+            recognizer's checkpoint (its ``backbone.`` weights are taken).
     """
 
     def __init__(self, graph_cfg: dict, in_channels: int = 3, base_channels: int = 64, ch_ratio: float = 2,
@@ -131,8 +133,7 @@ class DGSTGCN(BaseModule):
     def init_weights(self):
         super().init_weights()
         if self.pretrained:
-            from ..checkpoint import load_checkpoint
-            load_checkpoint(self, self.pretrained, strict=False)
+            load_pretrained(self, self.pretrained)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 5:
