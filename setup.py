@@ -17,5 +17,9 @@ setup(
         'scipy>=1.10',
         'matplotlib>=3.7',
     ],
-    extras_require={'tests': ['pytest>=7']},
+    extras_require={
+        'tests': ['pytest>=7'],
+        # ONNX export and onnxruntime inference (tools/deployment/export.py)
+        'deploy': ['onnx>=1.16', 'onnxruntime>=1.18'],
+    },
 )

@@ -27,7 +27,7 @@ from pyskl.models import build_model, load_checkpoint
 from pyskl.models.graph import LAYOUTS
 from .legacy_config import translate_legacy_config
 
-__all__ = ['init_recognizer', 'inference_recognizer', 'check_skeleton', 'as_sample']
+__all__ = ['init_recognizer', 'inference_recognizer', 'preprocess', 'check_skeleton', 'as_sample']
 
 
 def _test_dataset_config(cfg: Config) -> dict:
@@ -152,6 +152,20 @@ def as_sample(skeleton: Any, keypoint_score: np.ndarray | None = None, name: str
     return sample
 
 
+def _prepare(model, sample: dict) -> dict:
+    check_skeleton(model, sample)
+    return model.test_dataset.prepare_sample(sample)
+
+
+def preprocess(model, skeleton: Any, keypoint_score: np.ndarray | None = None) -> np.ndarray:
+    """What the network gets for one skeleton (array or sample dict, as for
+    :func:`inference_recognizer`): the test pipeline's clips, ``num_clips x M x T x V x C``
+    float32. An exported network (``pyskl.deployment``) takes them as its batch."""
+    keypoint = _prepare(model, as_sample(skeleton, keypoint_score))['keypoint']
+    return np.ascontiguousarray(keypoint.numpy() if isinstance(keypoint, torch.Tensor) else keypoint,
+                                dtype=np.float32)
+
+
 def _result(scores: np.ndarray, class_names: Sequence[str] | None, top_k: int) -> dict:
     order = np.argsort(-scores, kind='stable')[:top_k]
     name = (lambda i: class_names[i]) if class_names else (lambda i: None)
@@ -183,9 +197,7 @@ def inference_recognizer(model, skeleton: Any, keypoint_score: np.ndarray | None
     if not items:
         raise ValueError('inference_recognizer: the batch is empty')
     samples = [as_sample(item, keypoint_score, name=f'input {i}' if batch else 'input') for i, item in enumerate(items)]
-    for sample in samples:
-        check_skeleton(model, sample)
-    data = default_collate([model.test_dataset.prepare_sample(sample) for sample in samples])
+    data = default_collate([_prepare(model, sample) for sample in samples])
     predictions = model.test_step(data)
     results = []
     for prediction in predictions:
