@@ -151,3 +151,31 @@ def plot_training_curves(path: PathLike, train_steps: Sequence[float], losses: S
     fig.tight_layout()
     _save_figure(fig, path)
     return path
+
+
+def plot_timeline(path: PathLike, starts: Sequence[int], ends: Sequence[int], scores: np.ndarray,
+                  class_names: Optional[Sequence[str]] = None, num_shown: int = 5) -> Path:
+    """The score of the top classes over a recording, one point per window (at its centre frame):
+    the ``num_shown`` classes with the highest score in any window; the predicted class of each
+    window is marked along the top."""
+    scores = np.asarray(scores, dtype=float)  # windows x classes
+    names = class_names_or_indices(scores.shape[1], class_names)
+    centres = (np.asarray(starts) + np.asarray(ends)) / 2
+    shown = np.argsort(-scores.max(axis=0), kind='stable')[:num_shown]
+    fig = _figure(10, 4)
+    ax = fig.add_subplot(1, 1, 1)
+    for c in shown:
+        ax.plot(centres, scores[:, c], marker='o', markersize=3, label=names[c])
+    best = scores.argmax(axis=1)
+    colours = {c: line.get_color() for c, line in zip(shown, ax.get_lines())}
+    ax.scatter(centres, np.full(len(centres), 1.04), c=[colours.get(b, 'grey') for b in best], marker='s', s=12,
+               clip_on=False)
+    ax.set_ylim(0, 1.08 if scores.max() <= 1 else None)
+    ax.set_xlabel('frame (window centre)')
+    ax.set_ylabel('score')
+    ax.set_title('Top classes over time (squares: predicted class of each window)')
+    ax.legend(loc='center left', bbox_to_anchor=(1.01, 0.5), fontsize='small')
+    fig.tight_layout()
+    path = Path(path)
+    _save_figure(fig, path)
+    return path
