@@ -27,7 +27,7 @@ from pyskl.models import build_model, load_checkpoint
 from pyskl.models.graph import LAYOUTS
 from .legacy_config import translate_legacy_config
 
-__all__ = ['init_recognizer', 'inference_recognizer', 'preprocess', 'check_skeleton', 'as_sample']
+__all__ = ['init_recognizer', 'inference_recognizer', 'preprocess', 'check_skeleton', 'as_sample', 'clip_layout']
 
 
 def _test_dataset_config(cfg: Config) -> dict:
@@ -78,6 +78,17 @@ def init_recognizer(config: str | os.PathLike | Config, checkpoint: str | None =
     classes = model.test_dataset.metainfo.get('classes')
     model.class_names = list(classes) if classes else None
     return model.to(device).eval()
+
+
+def clip_layout(model) -> dict:
+    """What the network of ``model`` (from :func:`init_recognizer`) gets per clip from the test
+    pipeline: persons, frames, joints and channels."""
+    num_person, clip_len = 2, 100
+    for transform in getattr(model.test_dataset.pipeline, 'transforms', []):
+        num_person = getattr(transform, 'num_person', num_person)
+        clip_len = getattr(transform, 'clip_len', clip_len)
+    return dict(persons=int(num_person), frames=int(clip_len), joints=model.backbone.graph.num_node,
+                channels=model.backbone.in_channels)
 
 
 def _expected_channels(model) -> tuple[int, int]:

@@ -23,18 +23,10 @@ import numpy as np
 from pyskl.datasets.converters.pose_json import read_mmpose_json, read_openpose_folder, to_layout
 from pyskl.utils.progress import Progress
 from pyskl.utils.safe_pickle import load_pickle
-from .inference import inference_recognizer
+from .inference import clip_layout, inference_recognizer
 
 #: Windows classified together in one batch.
 WINDOW_BATCH = 8
-
-
-def model_persons(model) -> int:
-    """Persons per clip the model's test pipeline keeps (``FormatGCNInput.num_person``)."""
-    for transform in getattr(model.test_dataset.pipeline, 'transforms', []):
-        if hasattr(transform, 'num_person'):
-            return int(transform.num_person)
-    return 2
 
 
 def read_recording(path: str, model, frame_dir: Optional[str] = None,
@@ -47,9 +39,9 @@ def read_recording(path: str, model, frame_dir: Optional[str] = None,
     if not osp.exists(path):
         raise FileNotFoundError(f'{path} does not exist')
     if osp.isdir(path):
-        sample = read_openpose_folder(path, max_person=model_persons(model))
+        sample = read_openpose_folder(path, max_person=clip_layout(model)['persons'])
     elif path.endswith('.json'):
-        sample = read_mmpose_json(path, max_person=model_persons(model))
+        sample = read_mmpose_json(path, max_person=clip_layout(model)['persons'])
     elif path.endswith('.npy'):
         sample = dict(keypoint=np.load(path, allow_pickle=False), frame_dir=osp.splitext(osp.basename(path))[0])
     elif path.endswith(('.pkl', '.pickle')):

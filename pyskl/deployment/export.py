@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from pyskl.apis.inference import clip_layout
+
 FORMATS = ('onnx', 'torch-export')
 WARN_ABOVE = 1e-4  # the goal for the max abs difference to PyTorch
 FAIL_ABOVE = 1e-3  # an export that differs more is refused
@@ -91,17 +93,6 @@ def verify_export(net: nn.Module, path: str, fmt: str, shapes: Sequence[tuple], 
     return diffs
 
 
-def input_layout(model) -> dict:
-    """The input an exported network of ``model`` (from ``init_recognizer``) takes after the test
-    pipeline: persons per clip, frames per clip, joints and channels."""
-    num_person, clip_len = 2, 100
-    for transform in getattr(model.test_dataset.pipeline, 'transforms', []):
-        num_person = getattr(transform, 'num_person', num_person)
-        clip_len = getattr(transform, 'clip_len', clip_len)
-    return dict(persons=int(num_person), frames=int(clip_len), joints=model.backbone.graph.num_node,
-                channels=model.backbone.in_channels)
-
-
 def export_recognizer(model, path: str, fmt: str = 'onnx', check_shapes: Sequence[tuple] | None = None) -> dict:
     """Export ``model``'s network (see the module docstring) to ``path`` and verify it.
 
@@ -113,7 +104,7 @@ def export_recognizer(model, path: str, fmt: str = 'onnx', check_shapes: Sequenc
     if fmt not in FORMATS:
         raise ValueError(f'unknown export format {fmt!r}: choose one of {list(FORMATS)}')
     net = ScoresNet(model).eval()
-    lay = input_layout(model)
+    lay = clip_layout(model)
     M, T, V, C = lay['persons'], lay['frames'], lay['joints'], lay['channels']
     example = torch.zeros(2, M, T, V, C)
     if check_shapes is None:

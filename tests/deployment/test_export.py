@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from pyskl.apis import init_recognizer
-from pyskl.deployment import ExportError, export_recognizer, input_layout
+from pyskl.apis.inference import clip_layout
+from pyskl.deployment import ExportError, export_recognizer
 from pyskl.deployment import export as export_mod
 
 pytest.importorskip('onnxruntime', reason='onnxruntime is not installed (pip install -e ".[deploy]")')
@@ -34,7 +35,7 @@ def _random_model(config):
 @pytest.mark.parametrize('config', [NTU60_J, DEMO])
 def test_onnx_matches_pytorch(config, tmp_path):
     model = _random_model(config)
-    lay = input_layout(model)
+    lay = clip_layout(model)
     shapes = [(n, m, t, lay['joints'], lay['channels']) for n, m, t in SHAPES]
     report = export_recognizer(model, str(tmp_path / 'model.onnx'), 'onnx', check_shapes=shapes)
     assert report['example_shape'] == (2, 2, 100 if config == NTU60_J else 48, 25, 3)

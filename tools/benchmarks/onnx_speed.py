@@ -41,12 +41,13 @@ def main(argv=None):
     import onnxruntime as ort
 
     from pyskl.apis import init_recognizer
-    from pyskl.deployment import ScoresNet, export_onnx, input_layout
+    from pyskl.apis.inference import clip_layout
+    from pyskl.deployment import ScoresNet, export_onnx
 
     torch.set_num_threads(args.threads)
     model = init_recognizer(args.config)
     net = ScoresNet(model).eval()
-    lay = input_layout(model)
+    lay = clip_layout(model)
     shape = (lay['persons'], lay['frames'], lay['joints'], lay['channels'])
     options = ort.SessionOptions()
     options.intra_op_num_threads = args.threads
@@ -64,7 +65,8 @@ def main(argv=None):
         return session.run(None, {'keypoint': x})[0]
 
     print(f'{args.config}: clips of {" x ".join(map(str, shape))} (M x T x V x C); {platform.processor() or platform.machine()}, '
-          f'{os.cpu_count()} cores, {args.threads} threads; torch {torch.__version__}, onnxruntime {ort.__version__}')
+          f'{os.cpu_count()} cores, {args.threads} threads, load average {os.getloadavg()[0]:.1f}; torch {torch.__version__}, '
+          f'onnxruntime {ort.__version__}')
     print(f'{"clips/call":>10} {"PyTorch clips/s":>16} {"onnxruntime clips/s":>20} {"ratio":>6} {"max abs diff":>13}')
     rng = np.random.default_rng(0)
     for n in args.batch_sizes:
