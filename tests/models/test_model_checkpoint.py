@@ -1,4 +1,4 @@
-"""Checkpoints: PYSKL's (mmcv 1.x layout), ours, DDP-prefixed; weights-only loading; mismatch errors."""
+"""Checkpoints: PYSKL's (mmcv 1.x layout), ours, DDP-prefixed; weights-only loading; pretrained=; mismatch errors."""
 import pickle
 from collections import OrderedDict
 
@@ -66,3 +66,21 @@ def test_code_in_checkpoint_is_not_executed(tmp_path):
 def test_missing_file():
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         load_checkpoint(model(), 'nope.pth')
+
+
+def test_pretrained_takes_a_backbone_file_or_a_recognizer_checkpoint(tmp_path):
+    src = model()
+    torch.save({'state_dict': src.state_dict()}, tmp_path / 'recognizer.pth')
+    torch.save(src.backbone.state_dict(), tmp_path / 'backbone.pth')
+    for name in ('recognizer.pth', 'backbone.pth'):
+        dst = build_model(dict(CFG, backbone=dict(CFG['backbone'], pretrained=str(tmp_path / name))))
+        dst.init_weights()
+        for k, v in src.backbone.state_dict().items():
+            torch.testing.assert_close(dst.backbone.state_dict()[k], v)
+
+
+def test_pretrained_of_which_nothing_fits_is_refused(tmp_path):
+    torch.save({'state_dict': {'fc.weight': torch.zeros(2, 2)}}, tmp_path / 'other.pth')
+    dst = build_model(dict(CFG, backbone=dict(CFG['backbone'], pretrained=str(tmp_path / 'other.pth'))))
+    with pytest.raises(CheckpointMismatchError, match='no weight of .*other.pth fits this DGSTGCN'):
+        dst.init_weights()
