@@ -101,14 +101,14 @@ def predict_recording(model, sample: dict, window: Optional[int] = None, stride:
             sample['keypoint_score'] = np.asarray(sample['keypoint_score'])[None]
     num_frames = np.asarray(sample['keypoint']).shape[1] if np.ndim(sample['keypoint']) == 4 else 0
     bounds = window_bounds(num_frames, window, stride)
-    bar = Progress(len(bounds), file=sys.stderr) if progress and len(bounds) > 1 else None
+    bar = Progress(len(bounds), file=sys.stderr) if progress and len(bounds) > WINDOW_BATCH else None
     rows = []
     for i in range(0, len(bounds), WINDOW_BATCH):
         chunk = bounds[i:i + WINDOW_BATCH]
         results = inference_recognizer(model, [_window(sample, s, e) for s, e in chunk], top_k=top_k)
         rows.extend(dict(result, start=s, end=e) for (s, e), result in zip(chunk, results))
-        if bar is not None:
-            bar.update(len(chunk))
+        for _ in chunk if bar is not None else ():
+            bar.update()
     if bar is not None:
         bar.close()
     return rows
