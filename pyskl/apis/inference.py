@@ -82,23 +82,15 @@ def init_recognizer(config: str | os.PathLike | Config, checkpoint: str | None =
 
 def clip_layout(model) -> dict:
     """What the network of ``model`` (from :func:`init_recognizer`) gets per clip from the test
-    pipeline: persons, frames, joints and channels."""
-    num_person, clip_len = 2, 100
+    pipeline: ``persons``, ``frames``, ``joints``, ``channels`` (the backbone's ``in_channels``)
+    and ``streams`` (how many of j/b/jm/bm ``GenSkeFeat`` concatenates into those channels)."""
+    num_person, clip_len, streams = 2, 100, 1
     for transform in getattr(model.test_dataset.pipeline, 'transforms', []):
         num_person = getattr(transform, 'num_person', num_person)
         clip_len = getattr(transform, 'clip_len', clip_len)
+        streams = len(getattr(transform, 'feats', [None] * streams))
     return dict(persons=int(num_person), frames=int(clip_len), joints=model.backbone.graph.num_node,
-                channels=model.backbone.in_channels)
-
-
-def _expected_channels(model) -> tuple[int, int]:
-    """``(channels per joint the input needs, streams)``: the backbone's ``in_channels`` divided by
-    the number of streams the test pipeline's ``GenSkeFeat`` concatenates."""
-    streams = 1
-    for transform in getattr(model.test_dataset.pipeline, 'transforms', []):
-        if hasattr(transform, 'feats'):
-            streams = len(transform.feats)
-    return model.backbone.in_channels // streams, streams
+                channels=model.backbone.in_channels, streams=streams)
 
 
 def check_skeleton(model, sample: dict) -> None:
@@ -111,7 +103,7 @@ def check_skeleton(model, sample: dict) -> None:
                          f'shape {keypoint.shape} ({keypoint.dtype})')
     M, T, V, C = keypoint.shape
     if T == 0 or M == 0:
-        raise ValueError(f'{name}: keypoint has zero frames (shape {keypoint.shape})')
+        raise ValueError(f'{name}: keypoint has zero {"frames" if T == 0 else "persons"} (shape {keypoint.shape})')
     layout = model.backbone.graph.layout
     if V != layout.num_node:
         fits = [n for n, lay in LAYOUTS.items() if lay.num_node == V]
@@ -122,7 +114,8 @@ def check_skeleton(model, sample: dict) -> None:
     score = sample.get('keypoint_score')
     if score is not None and np.shape(score) != (M, T, V):
         raise ValueError(f'{name}: keypoint_score must be M x T x V = {(M, T, V)}, got {np.shape(score)}')
-    needed, streams = _expected_channels(model)
+    lay = clip_layout(model)
+    needed, streams = lay['channels'] // lay['streams'], lay['streams']
     have = C + (score is not None)
     if have != needed:
         what = 'x, y and keypoint_score' if needed == 3 and score is not None else (
