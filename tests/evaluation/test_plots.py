@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from pyskl.evaluation.plots import (plot_confusion_matrix, plot_training_curves, read_confusion_matrix_csv,
-                                    write_confusion_matrix_csv)
+from pyskl.evaluation.plots import (plot_confusion_matrix, plot_timeline, plot_training_curves,
+                                    read_confusion_matrix_csv, write_confusion_matrix_csv)
 
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 
@@ -38,3 +38,11 @@ def test_training_curves_png(tmp_path):
     # nothing logged yet still gives a figure, not an exception
     empty = plot_training_curves(tmp_path / 'empty.png', [], [], [])
     assert empty.stat().st_size > 1000
+
+
+def test_timeline_png(tmp_path):
+    scores = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])
+    out = plot_timeline(tmp_path / 'timeline.png', [0, 24, 48], [48, 72, 96], scores, ['a', 'b', 'c'], num_shown=2)
+    assert out.read_bytes()[:8] == PNG_MAGIC
+    with pytest.raises(ValueError, match='2 class names given for 3 classes'):
+        plot_timeline(tmp_path / 'x.png', [0], [1], scores[:1], ['a', 'b'])
