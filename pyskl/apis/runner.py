@@ -30,8 +30,9 @@ class ConsoleFilter(logging.Filter):
 class PysklRunner(Runner):
     """``mmengine.runner.Runner`` whose checkpoint loading is safe and says what does not fit.
 
-    - Files are read with ``torch.load(weights_only=True)`` and the allow-list of
-      the one reader, :func:`pyskl.models.checkpoint.read_checkpoint` (works under torch >= 2.6; runs no pickled code).
+    - Files are read by the one reader, :func:`pyskl.models.checkpoint.read_checkpoint`:
+      ``torch.load(weights_only=True)`` with its allow-list (works under torch >= 2.6; runs no
+      pickled code).
     - Resuming, and :meth:`load_checkpoint` with ``strict=True`` (testing), refuse a
       checkpoint whose weights do not all fit the model, with a one-line
       :class:`~pyskl.models.CheckpointMismatchError` naming the missing, unexpected and

@@ -8,7 +8,7 @@ from pose_json_files import write_mmpose, write_openpose
 from pyskl.datasets.converters.pose_json import (BODY25_TO_COCO, BODY25_TO_OPENPOSE, OPENPOSE_TO_COCO,
                                                  keep_best_persons, read_mmpose_json, read_openpose_folder,
                                                  to_layout)
-from pyskl.models.graph import get_layout
+from pyskl.skeleton import get_layout
 
 
 def _person(V, value, score):

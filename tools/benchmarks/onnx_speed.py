@@ -64,8 +64,9 @@ def main(argv=None):
     def run_ort(x):
         return session.run(None, {'keypoint': x})[0]
 
-    print(f'{args.config}: clips of {" x ".join(map(str, shape))} (M x T x V x C); {platform.processor() or platform.machine()}, '
-          f'{os.cpu_count()} cores, {args.threads} threads, load average {os.getloadavg()[0]:.1f}; torch {torch.__version__}, '
+    machine = platform.processor() or platform.machine()
+    print(f'{args.config}: clips of {" x ".join(map(str, shape))} (M x T x V x C); {machine}, {os.cpu_count()} cores, '
+          f'{args.threads} threads, load average {os.getloadavg()[0]:.1f}; torch {torch.__version__}, '
           f'onnxruntime {ort.__version__}')
     print(f'{"clips/call":>10} {"PyTorch clips/s":>16} {"onnxruntime clips/s":>20} {"ratio":>6} {"max abs diff":>13}')
     rng = np.random.default_rng(0)

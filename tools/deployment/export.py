@@ -36,7 +36,8 @@ def main(argv=None):
     for shape, diff in report['diffs'].items():
         print(f'  input {shape}: max abs difference to PyTorch {diff:.2e}')
     worst = max(report['diffs'].values())
-    verdict = 'within the goal' if worst <= WARN_ABOVE else f'above the goal {WARN_ABOVE:g} (fails above {FAIL_ABOVE:g})'
+    verdict = ('within the goal' if worst <= WARN_ABOVE else
+               f'above the goal {WARN_ABOVE:g} (fails above {FAIL_ABOVE:g})')
     print(f'max abs difference {worst:.2e}: {verdict}')
 
 
