@@ -1,0 +1,357 @@
+"""Training and inference speed of a config's model: the fast against the reference implementation.
+
+Builds the config's model twice with the same weights, once with the fast DG-STGCN layers (the
+default) and once with the straightforward reference ones (``backbone.impl='reference'``), and
+times them interleaved in one process, so that a machine shared with other work slows both alike:
+
+- training: ``model(x, y, mode='loss')``, ``backward()`` and an SGD step, in samples/s;
+- inference: ``model(x, mode='predict')`` in eval mode under ``no_grad``, in clips/s (one clip a sample);
+- peak memory: on CPU the peak RSS of a fresh process that builds the model and runs a training
+  and an inference step (one process per implementation); on CUDA ``max_memory_allocated``;
+- the fraction of the machine's GEMM throughput reached: the model's FLOPs (torch's flop counter
+  on the reference implementation) per second, over the FLOP/s of a large matrix product
+  measured here in the same dtype.
+
+The input is random, of the shape the config trains on (``clip_len`` of ``UniformSampleDecode``,
+``num_person`` of ``FormatGCNInput``, the layout's joints, the backbone's ``in_channels``).
+
+    python tools/benchmarks/model_speed.py configs/dgstgcn/ntu60_xsub_3dkp/j.py [--batch 16]
+        [--device cpu|cuda] [--amp [--amp-dtype bfloat16|float16]] [--iters 10] [--warmup 2]
+        [--impl both|fast|reference] [--json OUT]
+
+``--amp``: bfloat16 autocast on CPU; float16 (with a gradient scaler) or bfloat16 on CUDA.
+"""
+import argparse
+import contextlib
+import copy
+import inspect
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+IMPLS = ('fast', 'reference')
+MiB = 2**20
+
+
+# ---------------------------------------------------------------------------- the model and its input
+def load_model_cfg(config: str) -> tuple[dict, tuple[int, int, int, int]]:
+    """The config's model dict and the training input shape ``(M, T, V, C)``."""
+    from mmengine.config import Config
+
+    from pyskl.models import Graph
+    cfg = Config.fromfile(config)
+    model_cfg = cfg.model.to_dict() if hasattr(cfg.model, 'to_dict') else copy.deepcopy(dict(cfg.model))
+    pipeline = cfg.get('train_pipeline') or []
+    clip_len, persons = 100, 2
+    for step in pipeline:
+        if step.get('type') == 'UniformSampleDecode':
+            clip_len = step.get('clip_len', clip_len)
+        if step.get('type') == 'FormatGCNInput':
+            persons = step.get('num_person', persons)
+    backbone = model_cfg['backbone']
+    joints = Graph(**backbone['graph_cfg']).A.shape[-1]
+    return model_cfg, (persons, clip_len, joints, backbone.get('in_channels', 3))
+
+
+def supports_impl() -> bool:
+    from pyskl.models import DGSTGCN
+    return 'impl' in inspect.signature(DGSTGCN.__init__).parameters
+
+
+def build(model_cfg: dict, impl: str, device: str, state: dict | None = None) -> torch.nn.Module:
+    """The model with ``impl`` layers; ``state`` (a state dict) sets its weights."""
+    from pyskl.models import build_model
+    cfg = copy.deepcopy(model_cfg)
+    if supports_impl():
+        cfg['backbone']['impl'] = impl
+    model = build_model(cfg)
+    if state is not None:
+        model.load_state_dict(state)
+    return model.to(device)
+
+
+def make_input(shape, batch: int, num_classes: int, device: str, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn((batch, 1) + tuple(shape), generator=g)  # N, num_clips, M, T, V, C
+    y = torch.randint(0, num_classes, (batch, ), generator=g)
+    return x.to(device), y.to(device)
+
+
+# ---------------------------------------------------------------------------- one step of each kind
+class Runner:
+    """Training and inference steps of one model, with the autocast and scaler of the run."""
+
+    def __init__(self, model: torch.nn.Module, device: str, amp_dtype: torch.dtype | None):
+        self.model = model
+        self.device = device
+        self.amp_dtype = amp_dtype
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9, nesterov=True,
+                                         weight_decay=5e-4)
+        fp16_cuda = amp_dtype == torch.float16 and device == 'cuda'
+        self.scaler = torch.amp.GradScaler('cuda') if fp16_cuda else None
+
+    def autocast(self):
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device, dtype=self.amp_dtype)
+
+    def train_step(self, x, y):
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        with self.autocast():
+            loss = self.model(x, y, mode='loss')['loss_cls']
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            self.optimizer.step()
+        return loss
+
+    def predict_step(self, x):
+        self.model.eval()
+        with torch.no_grad(), self.autocast():
+            return self.model(x, mode='predict')
+
+
+def synchronize(device: str):
+    if device == 'cuda':
+        torch.cuda.synchronize()
+
+
+def timed(fn, device: str) -> float:
+    synchronize(device)
+    t0 = time.perf_counter()
+    fn()
+    synchronize(device)
+    return time.perf_counter() - t0
+
+
+# ---------------------------------------------------------------------------- machine and FLOPs
+def gemm_flops_per_s(device: str, dtype: torch.dtype, n: int | None = None, repeats: int = 5) -> float:
+    """Best FLOP/s of an ``n x n`` matrix product in ``dtype``."""
+    n = n or (8192 if device == 'cuda' else 2048)
+    a = torch.randn(n, n, device=device).to(dtype)
+    b = torch.randn(n, n, device=device).to(dtype)
+    a @ b
+    best = min(timed(lambda: a @ b, device) for _ in range(repeats))
+    return 2 * n**3 / best
+
+
+def count_flops(runner: Runner, x, y) -> tuple[float, float]:
+    """FLOPs of one training step (forward + backward) and of one inference step, per sample."""
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as counter:
+        runner.model.train()
+        with runner.autocast():
+            loss = runner.model(x, y, mode='loss')['loss_cls']
+        loss.backward()
+    train = counter.get_total_flops()
+    runner.optimizer.zero_grad(set_to_none=True)
+    with FlopCounterMode(display=False) as counter:
+        runner.predict_step(x)
+    return train / len(x), counter.get_total_flops() / len(x)
+
+
+def machine(device: str) -> dict:
+    cpu = platform.processor() or platform.machine()
+    flags = ''
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name') and cpu in (platform.processor(), platform.machine()):
+                    cpu = line.split(':', 1)[1].strip()
+                if line.startswith('flags'):
+                    flags = line
+                    break
+    except OSError:
+        pass
+    bf16 = [f for f in ('avx512_bf16', 'amx_bf16') if f' {f}' in flags]
+    info = dict(cpu=cpu, cpu_bf16=bf16, cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
+                torch=torch.__version__, python=platform.python_version())
+    if device == 'cuda':
+        info.update(gpu=torch.cuda.get_device_name(), cuda=torch.version.cuda,
+                    cudnn=torch.backends.cudnn.version())
+    return info
+
+
+# ---------------------------------------------------------------------------- peak memory
+def cpu_peak_rss(args, impl: str) -> dict:
+    """Peak RSS of a fresh process running a training and an inference step of ``impl``."""
+    cmd = [sys.executable, __file__, args.config, '--batch', str(args.batch), '--device', 'cpu',
+           '--memory-child', impl] + (['--amp', '--amp-dtype', args.amp_dtype] if args.amp else [])
+    if args.threads:
+        cmd += ['--threads', str(args.threads)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def memory_child(args, amp_dtype):
+    model_cfg, shape = load_model_cfg(args.config)
+    model = build(model_cfg, args.memory_child, 'cpu')
+    x, y = make_input(shape, args.batch, model.cls_head.num_classes, 'cpu')
+    runner = Runner(model, 'cpu', amp_dtype)
+    built = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    runner.train_step(x, y)
+    train = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    runner.predict_step(x)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps(dict(built=built, after_train=train, peak=peak)))
+
+
+def cuda_peak(runner: Runner, x, y) -> dict:
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+    base = torch.cuda.memory_allocated()
+    runner.train_step(x, y)
+    train = torch.cuda.max_memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    runner.predict_step(x)
+    return dict(built=base, after_train=train, peak=max(train, torch.cuda.max_memory_allocated()),
+                predict=torch.cuda.max_memory_allocated())
+
+
+# ---------------------------------------------------------------------------- the benchmark
+def benchmark(args) -> dict:
+    device = args.device
+    amp_dtype = getattr(torch, args.amp_dtype) if args.amp else None
+    if args.cudnn_benchmark:
+        torch.backends.cudnn.benchmark = True
+    impls = IMPLS if args.impl == 'both' else (args.impl, )
+    model_cfg, shape = load_model_cfg(args.config)
+    torch.manual_seed(0)
+    reference = build(model_cfg, 'reference', 'cpu')
+    state = copy.deepcopy(reference.state_dict())
+    runners = {impl: Runner(build(model_cfg, impl, device, state), device, amp_dtype) for impl in impls}
+    num_classes = reference.cls_head.num_classes
+    del reference
+    x, y = make_input(shape, args.batch, num_classes, device)
+
+    # the same weights give the same loss (to rounding), or the comparison is void
+    losses = {impl: runners[impl].model(x, y, mode='loss')['loss_cls'].item() for impl in impls}
+
+    for _ in range(args.warmup):
+        for impl in impls:
+            runners[impl].train_step(x, y)
+            runners[impl].predict_step(x)
+    times = {impl: dict(train=[], predict=[]) for impl in impls}
+    for i in range(args.iters):
+        order = impls if i % 2 == 0 else impls[::-1]  # interleaved, alternating who goes first
+        for impl in order:
+            times[impl]['train'].append(timed(lambda: runners[impl].train_step(x, y), device))
+        for impl in order:
+            times[impl]['predict'].append(timed(lambda: runners[impl].predict_step(x), device))
+
+    flops_runner = runners['reference'] if 'reference' in runners else runners[impls[0]]
+    train_flops, predict_flops = count_flops(flops_runner, x, y)
+    gemm = gemm_flops_per_s(device, amp_dtype or torch.float32)
+
+    if device == 'cuda':
+        memory = {impl: cuda_peak(runners[impl], x, y) for impl in impls}
+    else:
+        memory = {impl: cpu_peak_rss(args, impl) for impl in impls}
+
+    results = {}
+    for impl in impls:
+        train_s = statistics.median(times[impl]['train'])
+        predict_s = statistics.median(times[impl]['predict'])
+        results[impl] = dict(
+            train_samples_per_s=args.batch / train_s, predict_clips_per_s=args.batch / predict_s,
+            train_step_s=train_s, predict_step_s=predict_s, train_times_s=times[impl]['train'],
+            predict_times_s=times[impl]['predict'], loss=losses[impl],
+            train_gemm_fraction=train_flops * args.batch / train_s / gemm,
+            predict_gemm_fraction=predict_flops * args.batch / predict_s / gemm, memory=memory[impl])
+    out = dict(config=args.config, device=device, amp=args.amp_dtype if args.amp else None, batch=args.batch,
+               input_shape=dict(zip('MTVC', shape)), iters=args.iters, warmup=args.warmup, machine=machine(device),
+               fast_impl_available=supports_impl(), gemm_gflops=gemm / 1e9,
+               train_gflop_per_sample=train_flops / 1e9, predict_gflop_per_clip=predict_flops / 1e9,
+               results=results)
+    if len(impls) == 2:
+        f, r = results['fast'], results['reference']
+        out['ratio'] = dict(train=f['train_samples_per_s'] / r['train_samples_per_s'],
+                            predict=f['predict_clips_per_s'] / r['predict_clips_per_s'],
+                            peak_memory=f['memory']['peak'] / r['memory']['peak'])
+    return out
+
+
+def report(out: dict) -> str:
+    m = out['machine']
+    where = m.get('gpu') or f"{m['cpu']}, {m['torch_threads']} threads of {m['cores']} cores"
+    shape = out['input_shape']
+    lines = [
+        f"{out['config']}: batch {out['batch']}, {shape['M']} persons x {shape['T']} frames x {shape['V']} joints "
+        f"x {shape['C']} channels, {out['device']}, {out['amp'] or 'float32'}",
+        f"machine: {where}; torch {m['torch']}" + (f", CUDA {m['cuda']}" if 'cuda' in m else '') +
+        (f"; CPU bf16: {', '.join(m['cpu_bf16']) or 'no'}" if out['device'] == 'cpu' else ''),
+        f"model: {out['train_gflop_per_sample']:.2f} GFLOP per training sample (forward + backward), "
+        f"{out['predict_gflop_per_clip']:.2f} GFLOP per inference clip; GEMM {out['gemm_gflops']:.0f} GFLOP/s "
+        f"({out['amp'] or 'float32'})",
+        f"{out['iters']} timed steps each (median), after {out['warmup']} warm-up; fast and reference interleaved",
+        f"{'impl':<10} {'train samples/s':>16} {'infer clips/s':>14} {'train GEMM %':>13} {'infer GEMM %':>13} "
+        f"{'peak MiB':>9} {'loss':>10}",
+    ]
+    mem_label = 'peak RSS' if out['device'] == 'cpu' else 'max_memory_allocated'
+    for impl, r in out['results'].items():
+        lines.append(f"{impl:<10} {r['train_samples_per_s']:>16.2f} {r['predict_clips_per_s']:>14.2f} "
+                     f"{100 * r['train_gemm_fraction']:>12.1f}% {100 * r['predict_gemm_fraction']:>12.1f}% "
+                     f"{r['memory']['peak'] / MiB:>9.0f} {r['loss']:>10.5f}")
+    if 'ratio' in out:
+        ratio = out['ratio']
+        lines.append(f"fast / reference: training x{ratio['train']:.2f}, inference x{ratio['predict']:.2f}, "
+                     f"{mem_label} x{ratio['peak_memory']:.2f}")
+    if not out['fast_impl_available']:
+        lines.append('(this checkout has no reference implementation: both rows ran the current code)')
+    return '\n'.join(lines)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config')
+    parser.add_argument('--batch', type=int, default=16)
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--amp', action='store_true', help='autocast: bfloat16 on CPU, --amp-dtype on CUDA')
+    parser.add_argument('--amp-dtype', choices=['bfloat16', 'float16'], default=None,
+                        help='default: bfloat16 on CPU, float16 on CUDA')
+    parser.add_argument('--iters', type=int, default=10, help='timed steps of each kind per implementation')
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--impl', default='both', choices=['both', *IMPLS])
+    parser.add_argument('--threads', type=int, default=None, help='torch.set_num_threads (default: torch\'s)')
+    parser.add_argument('--cudnn-benchmark', action='store_true', help='torch.backends.cudnn.benchmark = True')
+    parser.add_argument('--json', default=None, help='also write the figures to this JSON file')
+    parser.add_argument('--memory-child', choices=IMPLS, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.amp_dtype is None:
+        args.amp_dtype = 'float16' if args.device == 'cuda' else 'bfloat16'
+    if args.device == 'cpu' and args.amp_dtype == 'float16':
+        parser.error('--amp-dtype float16 is for CUDA; CPU autocast runs in bfloat16')
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        parser.error('--device cuda: torch sees no CUDA device')
+    if args.iters < 1 or args.warmup < 0 or args.batch < 1:
+        parser.error('--iters and --batch must be >= 1, --warmup >= 0')
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.memory_child:
+        memory_child(args, getattr(torch, args.amp_dtype) if args.amp else None)
+        return
+    out = benchmark(args)
+    print(report(out))
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(out, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
