@@ -13,6 +13,8 @@ from ...registry import MODELS
 from ..checkpoint import load_pretrained
 from ..graph import Graph
 from ..layers import DGGCN, DGTCN, UnitTCN
+from ..layers.dggcn import check_impl
+from ..layers.fused import conv_bn, plain_bn
 
 EPS = 1e-4
 DATA_BN_TYPES = ('VC', 'MVC', None)
@@ -22,10 +24,12 @@ class DGBlock(nn.Module):
     """DG-GCN, then DG-TCN, plus a residual (identity, a strided 1x1 ``UnitTCN``, or none)."""
 
     def __init__(self, in_channels: int, out_channels: int, A: torch.Tensor, stride: int = 1,
-                 residual: bool = True, gcn_cfg: dict | None = None, tcn_cfg: dict | None = None):
+                 residual: bool = True, gcn_cfg: dict | None = None, tcn_cfg: dict | None = None,
+                 impl: str = 'fast'):
         super().__init__()
-        self.gcn = DGGCN(in_channels, out_channels, A, **(gcn_cfg or {}))
-        self.tcn = DGTCN(out_channels, out_channels, stride=stride, **(tcn_cfg or {}))
+        self.impl = check_impl('DGBlock', impl)
+        self.gcn = DGGCN(in_channels, out_channels, A, impl=impl, **(gcn_cfg or {}))
+        self.tcn = DGTCN(out_channels, out_channels, stride=stride, impl=impl, **(tcn_cfg or {}))
         self.relu = nn.ReLU()
         if not residual:
             self.residual = None
@@ -36,7 +40,10 @@ class DGBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.tcn(self.gcn(x))
-        if self.residual is not None:
+        if isinstance(self.residual, UnitTCN) and self.impl == 'fast' and plain_bn(self.residual.bn):
+            res = conv_bn(x, [(self.residual.conv, self.residual.bn)], self.training, self.residual.stride)[0]
+            out = out + self.residual.drop(res)  # BN folded into the strided 1x1 conv in eval
+        elif self.residual is not None:
             out = out + self.residual(x)
         return self.relu(out)
 
@@ -62,6 +69,8 @@ class DGSTGCN(BaseModule):
         Any gcn_*/tcn_* argument given as a tuple of ``num_stages`` values sets it per stage.
         pretrained: a checkpoint to load in ``init_weights``: the backbone's weights, or a
             recognizer's checkpoint (its ``backbone.`` weights are taken).
+        impl: 'fast' (default) or 'reference': the layers' fast path or their straightforward
+            statement, the same numbers and state dict (see ``pyskl/models/layers``).
     """
 
     def __init__(self, graph_cfg: dict, in_channels: int = 3, base_channels: int = 64, ch_ratio: float = 2,
@@ -70,8 +79,9 @@ class DGSTGCN(BaseModule):
                  gcn_ratio=0.25, gcn_ctr='T', gcn_ada='T', gcn_subset_wise=False, gcn_ada_act='softmax',
                  gcn_ctr_act='tanh', gcn_norm='BN', gcn_act='ReLU',
                  tcn_ms_cfg=((3, 1), (3, 2), (3, 3), (3, 4), ('max', 3), '1x1'), tcn_mid_channels=None,
-                 tcn_num_joints=25, tcn_dropout=0.0, tcn_norm='BN', tcn_act='ReLU', init_cfg=None):
+                 tcn_num_joints=25, tcn_dropout=0.0, tcn_norm='BN', tcn_act='ReLU', impl: str = 'fast', init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        self.impl = check_impl('DGSTGCN', impl)
         if data_bn_type not in DATA_BN_TYPES:
             raise ValueError(f'DGSTGCN data_bn_type={data_bn_type!r}: choose one of {list(DATA_BN_TYPES)}')
         self.graph = Graph(**graph_cfg)
@@ -103,7 +113,7 @@ class DGSTGCN(BaseModule):
         blocks = []
         if in_channels != base_channels:
             blocks.append(DGBlock(in_channels, base_channels, A.clone(), 1, residual=False,
-                                  gcn_cfg=gcn_cfgs[0], tcn_cfg=tcn_cfgs[0]))
+                                  gcn_cfg=gcn_cfgs[0], tcn_cfg=tcn_cfgs[0], impl=impl))
         inflate_times = 0
         channels = base_channels
         for stage in range(2, num_stages + 1):
@@ -111,7 +121,7 @@ class DGSTGCN(BaseModule):
             inflate_times += stage in inflate_stages
             out_channels = int(base_channels * ch_ratio ** inflate_times + EPS)
             blocks.append(DGBlock(channels, out_channels, A.clone(), stride,
-                                  gcn_cfg=gcn_cfgs[stage - 1], tcn_cfg=tcn_cfgs[stage - 1]))
+                                  gcn_cfg=gcn_cfgs[stage - 1], tcn_cfg=tcn_cfgs[stage - 1], impl=impl))
             channels = out_channels
         self.out_channels = channels
         self.num_stages = len(blocks)

@@ -13,14 +13,26 @@ training starts from the static graph.
 
 Attribute names (``A``, ``pre``, ``post``, ``conv1``, ...) are the original PYSKL's:
 released checkpoints depend on them.
+
+Two implementations compute the same (``impl``): ``'reference'`` is the straightforward statement
+of the layer above, the oracle the tests compare against; ``'fast'`` (the default) reorders the
+work for speed (tricks named where they are) with the same parameters and state dict.
 """
 import torch
 from torch import nn
 
 from .builders import build_activation, build_norm
+from .fused import conv_bn, plain_bn
 
 BRANCH_MODES = (None, 'T', 'NA')  # off, pooled over time, one graph per frame
 DYNAMIC_ACTIVATIONS = ('tanh', 'relu', 'sigmoid', 'softmax')
+IMPLS = ('fast', 'reference')
+
+
+def check_impl(owner: str, impl: str) -> str:
+    if impl not in IMPLS:
+        raise ValueError(f'{owner} impl={impl!r}: choose "fast" or "reference" (same numbers, same state dict)')
+    return impl
 
 
 def _branch_mode(name: str, value):
@@ -48,12 +60,15 @@ class DGGCN(nn.Module):
         subset_wise: one ``alpha``/``beta`` per subset instead of one shared scalar.
         ctr_act, ada_act: activations of the dynamic terms.
         norm, act: normalisation and activation of the layer.
+        impl: 'fast' or 'reference' (see module docstring); the fast path needs plain BatchNorm
+            ('BN') and otherwise runs the reference one.
     """
 
     def __init__(self, in_channels: int, out_channels: int, A: torch.Tensor, ratio: float | None = 0.25,
                  ctr='T', ada='T', subset_wise: bool = False, ada_act: str = 'softmax', ctr_act: str = 'tanh',
-                 norm='BN', act='ReLU'):
+                 norm='BN', act='ReLU', impl: str = 'fast'):
         super().__init__()
+        self.impl = check_impl('DGGCN', impl)
         num_subsets = A.size(0)
         self.in_channels = in_channels
         self.out_channels = out_channels
@@ -84,6 +99,9 @@ class DGGCN(nn.Module):
         else:
             self.down = nn.Identity()
         self.bn = build_norm(norm, out_channels)
+        has_down = isinstance(self.down, nn.Sequential)
+        self.fast = impl == 'fast' and all(plain_bn(m) for m in (self.pre[1], self.bn) + (
+            (self.down[1], ) if has_down else ()))
 
     def _scale(self, weights: torch.Tensor) -> torch.Tensor:
         """alpha/beta shaped to broadcast over (N, K, C, T, V, V)."""
@@ -92,6 +110,23 @@ class DGGCN(nn.Module):
         return weights[0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_fast(x) if self.fast else self.forward_reference(x)
+
+    def dynamic_graph(self, x: torch.Tensor, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+        """``A`` plus the dynamic terms: ``(1 or N, K, C' or 1, T or 1, V, V)``."""
+        n, k, c, v = x.shape[0], self.num_subsets, self.mid_channels, x.shape[-1]
+        A = self.A[None, :, None, None]  # 1, K, 1 (C), 1 (T), V, V
+        x1 = x1.reshape(n, k, c, -1, v)  # N, K, C', T or 1, V
+        x2 = x2.reshape(n, k, c, -1, v)
+        if self.ctr is not None:
+            diff = self.ctr_act(x1.unsqueeze(-1) - x2.unsqueeze(-2))  # N, K, C', T or 1, V, V
+            A = A + diff * self._scale(self.alpha)
+        if self.ada is not None:
+            ada = torch.einsum('nkctv,nkctw->nktvw', x1, x2)[:, :, None]  # N, K, 1, T or 1, V, V
+            A = A + self.ada_act(ada) * self._scale(self.beta)
+        return A
+
+    def forward_reference(self, x: torch.Tensor) -> torch.Tensor:
         n, _, t, v = x.shape
         res = self.down(x)
         k, c = self.num_subsets, self.mid_channels
@@ -100,24 +135,47 @@ class DGGCN(nn.Module):
         if self.ctr is None and self.ada is None:
             x = torch.einsum('nkctv,kvw->nkctw', pre_x, self.A)
         else:
-            A = self.A[None, :, None, None]  # 1, K, 1 (C), 1 (T), V, V
             pooled = x if 'NA' in (self.ctr, self.ada) else x.mean(dim=-2, keepdim=True)
-            x1 = self.conv1(pooled).reshape(n, k, c, -1, v)  # N, K, C', T or 1, V
-            x2 = self.conv2(pooled).reshape(n, k, c, -1, v)
-            if self.ctr is not None:
-                diff = self.ctr_act(x1.unsqueeze(-1) - x2.unsqueeze(-2))  # N, K, C', T or 1, V, V
-                A = A + diff * self._scale(self.alpha)
-            if self.ada is not None:
-                ada = torch.einsum('nkctv,nkctw->nktvw', x1, x2)[:, :, None]  # N, K, 1, T or 1, V, V
-                A = A + self.ada_act(ada) * self._scale(self.beta)
-            # A: N, K, C' or 1, T or 1, V, V; contract over the source joint v
-            if A.shape[2] == 1 and A.shape[3] == 1:
-                x = torch.einsum('nkctv,nkvw->nkctw', pre_x, A[:, :, 0, 0])
-            elif A.shape[2] == 1:
-                x = torch.einsum('nkctv,nktvw->nkctw', pre_x, A[:, :, 0])
-            elif A.shape[3] == 1:
-                x = torch.einsum('nkctv,nkcvw->nkctw', pre_x, A[:, :, :, 0])
-            else:
-                x = torch.einsum('nkctv,nkctvw->nkctw', pre_x, A)
+            A = self.dynamic_graph(x, self.conv1(pooled), self.conv2(pooled))
+            x = self.aggregate(pre_x, A)
         x = self.post(x.reshape(n, k * c, t, v))
         return self.act(self.bn(x) + res)
+
+    @staticmethod
+    def aggregate(pre_x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
+        """``pre_x`` (N, K, C', T, V) over the graph ``A`` (N, K, C' or 1, T or 1, V, V), summing the source joint."""
+        if A.shape[2] == 1 and A.shape[3] == 1:
+            return torch.einsum('nkctv,nkvw->nkctw', pre_x, A[:, :, 0, 0])
+        if A.shape[2] == 1:
+            return torch.einsum('nkctv,nktvw->nkctw', pre_x, A[:, :, 0])
+        if A.shape[3] == 1:
+            return torch.einsum('nkctv,nkcvw->nkctw', pre_x, A[:, :, :, 0])
+        return torch.einsum('nkctv,nkctvw->nkctw', pre_x, A)
+
+    def forward_fast(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, t, v = x.shape
+        k, c = self.num_subsets, self.mid_channels
+        # one GEMM for pre and down (both read x), one BN over their channels; BN folded in eval
+        parts = [(self.pre[0], self.pre[1])]
+        if isinstance(self.down, nn.Sequential):
+            parts.append((self.down[0], self.down[1]))
+        outs = conv_bn(x, parts, self.training)
+        pre_x = self.act(outs[0])
+        res = outs[1] if len(outs) > 1 else x
+        pre_x = pre_x.contiguous().view(n, k, c, t, v)  # channels last -> N, K, C', T, V for the graph
+        if self.ctr is None and self.ada is None:
+            # static graph: one matmul per subset over all channels and frames
+            x = torch.matmul(pre_x.view(n, k, c * t, v), self.A)
+        else:
+            pooled = x if 'NA' in (self.ctr, self.ada) else x.mean(dim=-2, keepdim=True)
+            x1, x2 = conv_bn(pooled, [(self.conv1, None), (self.conv2, None)], self.training)  # one GEMM
+            A = self.dynamic_graph(x, x1, x2)
+            if A.shape[3] != 1:  # one graph per frame
+                x = self.aggregate(pre_x, A)
+            elif A.shape[2] == 1:  # one graph per subset: a matmul over all channels and frames
+                x = torch.matmul(pre_x.view(n, k, c * t, v), A[:, :, 0, 0])
+            else:  # one graph per channel
+                x = torch.matmul(pre_x, A[:, :, :, 0])
+        x = x.reshape(n, k * c, t, v)
+        x = conv_bn(x, [(self.post, self.bn)], self.training)[0]
+        return self.act(x + res)

@@ -8,11 +8,14 @@ learned per-joint coefficient (``add_coeff``, zero at start): the dynamic
 joint-skeleton fusion.
 
 Attribute names are the original PYSKL's: released checkpoints depend on them.
+``impl`` chooses the fast path (default) or the straightforward reference, as in DG-GCN.
 """
 import torch
 from torch import nn
 
 from .builders import build_activation, build_norm
+from .dggcn import check_impl
+from .fused import conv_bn, plain_bn
 
 
 class UnitTCN(nn.Module):
@@ -56,13 +59,15 @@ class DGTCN(nn.Module):
         dropout: dropout on the output.
         ms_cfg: the branches (see module docstring).
         stride: temporal stride.
+        impl: 'fast' or 'reference' (same numbers; the fast path needs plain BatchNorm).
     """
 
     def __init__(self, in_channels: int, out_channels: int, mid_channels: float | None = None,
                  num_joints: int = 25, dropout: float = 0.0,
                  ms_cfg=((3, 1), (3, 2), (3, 3), (3, 4), ('max', 3), '1x1'), stride: int = 1,
-                 norm='BN', act='ReLU'):
+                 norm='BN', act='ReLU', impl: str = 'fast'):
         super().__init__()
+        self.impl = check_impl('DGTCN', impl)
         for i, cfg in enumerate(ms_cfg):
             _check_branch(cfg, i)
         num_branches = len(ms_cfg)
@@ -107,12 +112,39 @@ class DGTCN(nn.Module):
                                        nn.Conv2d(tin_channels, out_channels, kernel_size=1))
         self.bn = build_norm(norm, out_channels)
         self.drop = nn.Dropout(dropout, inplace=True)
+        self.stride = stride
+        norms = [b[1] for cfg, b in zip(ms_cfg, self.branches) if cfg != '1x1'] + [self.transform[0], self.bn]
+        self.fast = impl == 'fast' and all(plain_bn(m) for m in norms)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         v = x.shape[-1]
         if v > self.num_joints:
             raise ValueError(f'DGTCN has add_coeff for {self.num_joints} joints, the input has {v}; '
                              f'set tcn_num_joints >= {v}')
+        return self.forward_fast(x) if self.fast else self.forward_reference(x)
+
+    def forward_fast(self, x: torch.Tensor) -> torch.Tensor:
+        v = x.shape[-1]
+        x = torch.cat([x, x.mean(-1, keepdim=True)], -1)  # N, C, T, V -> N, C, T, V + 1
+        # one GEMM for the branch reductions: weights concatenated at forward time, one BN over the
+        # reduced channels (folded into the GEMM in eval)
+        reduced = [i for i, cfg in enumerate(self.ms_cfg) if cfg != '1x1']
+        parts = [(self.branches[i][0], self.branches[i][1]) for i in reduced]
+        outs = dict(zip(reduced, conv_bn(x, parts, self.training))) if parts else {}
+        for i, branch in enumerate(self.branches):
+            if i in outs:
+                outs[i] = branch[3](branch[2](outs[i]))  # act, then the temporal conv or max-pool
+            else:  # '1x1'
+                outs[i] = branch(x)
+        out = torch.cat([outs[i] for i in range(self.num_branches)], dim=1)
+        # joint-skeleton fusion as one matmul over the joints, [I; add_coeff]: no slices of `out`
+        fuse = torch.cat([torch.eye(v, dtype=out.dtype, device=out.device), self.add_coeff[None, :v]])
+        feat = torch.matmul(out, fuse)
+        feat = self.transform[1](self.transform[0](feat))
+        return self.drop(conv_bn(feat, [(self.transform[2], self.bn)], self.training)[0])
+
+    def forward_reference(self, x: torch.Tensor) -> torch.Tensor:
+        v = x.shape[-1]
         x = torch.cat([x, x.mean(-1, keepdim=True)], -1)  # N, C, T, V -> N, C, T, V + 1
         out = torch.cat([branch(x) for branch in self.branches], dim=1)
         local_feat, global_feat = out[..., :v], out[..., v]

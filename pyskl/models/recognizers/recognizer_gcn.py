@@ -70,7 +70,8 @@ class RecognizerGCN(BaseModel):
         if mode == 'predict':
             N, num_clips = keypoint.shape[:2]
             scores = self._clip_scores(keypoint).reshape(N, num_clips, -1)
-            scores = average_clips(scores, self.test_cfg['average_clips']).detach().cpu()
+            # float: under autocast the scores may be bfloat16, which numpy (the metrics) cannot read
+            scores = average_clips(scores.float(), self.test_cfg['average_clips']).detach().cpu()
             labels = [None] * N if label is None else torch.as_tensor(label).reshape(-1).cpu()
             return [dict(pred_score=score, gt_label=gt) for score, gt in zip(scores, labels)]
         if mode == 'tensor':

@@ -1,0 +1,165 @@
+"""The fast DG-STGCN layers against the reference ones, in float64.
+
+Every option that changes the computation is run through both implementations with the same
+random weights (the dynamic-graph scales ``alpha``/``beta`` and the joint-fusion ``add_coeff``
+non-zero, so that every branch contributes): the training-mode loss, every gradient and the
+BatchNorm running statistics after the step, and the eval-mode logits (where the fast path folds
+BatchNorm into the convolutions) agree to 1e-10.
+"""
+import copy
+
+import pytest
+import torch
+
+from pyskl.models import build_model
+from pyskl.models.layers import DGGCN, DGTCN
+
+TOL = 1e-10
+SMALL = dict(base_channels=8, num_stages=3, inflate_stages=[3], down_stages=[3], gcn_ratio=0.125,
+             graph_cfg=dict(layout='nturgb+d', mode='random', num_filter=4, init_off=.04, init_std=.02))
+
+
+def random_state(model: torch.nn.Module, seed: int = 0) -> dict:
+    """Every floating entry random (running variances positive), so no branch is switched off by zeros."""
+    g = torch.Generator().manual_seed(seed)
+    state = {}
+    for name, value in model.state_dict().items():
+        if not value.is_floating_point():
+            state[name] = value
+        elif name.endswith('running_var'):
+            state[name] = torch.rand(value.shape, generator=g, dtype=value.dtype) + 0.5
+        else:
+            state[name] = torch.randn(value.shape, generator=g, dtype=value.dtype) * 0.3
+    return state
+
+
+def model_pair(backbone: dict):
+    backbone = dict(type='DGSTGCN', **backbone)
+    cfg = dict(type='RecognizerGCN', backbone=backbone,
+               cls_head=dict(type='GCNHead', num_classes=5, in_channels=build_model(backbone).out_channels))
+    models = {}
+    for impl in ('reference', 'fast'):
+        c = copy.deepcopy(cfg)
+        c['backbone']['impl'] = impl
+        models[impl] = build_model(c).double()
+    state = random_state(models['reference'])
+    for model in models.values():
+        model.load_state_dict(state)
+    return models
+
+
+def step(model, x, y):
+    """Training-mode loss and gradients, the state after the step, eval-mode logits."""
+    model.train()
+    loss = model(x, y, mode='loss')['loss_cls']
+    loss.backward()
+    grads = {name: p.grad for name, p in model.named_parameters()}  # None: unused by this option
+    state = {name: v.clone() for name, v in model.state_dict().items()}
+    model.eval()
+    with torch.no_grad():
+        logits = model(x, mode='tensor')
+    return loss.detach(), grads, state, logits
+
+
+def assert_same(models, x, y):
+    ref, fast = step(models['reference'], x, y), step(models['fast'], x, y)
+    torch.testing.assert_close(fast[0], ref[0], atol=TOL, rtol=0)
+    assert fast[1].keys() == ref[1].keys()
+    for name in ref[1]:
+        assert (fast[1][name] is None) == (ref[1][name] is None), name
+        if ref[1][name] is not None:
+            torch.testing.assert_close(fast[1][name], ref[1][name], atol=TOL, rtol=0, msg=lambda m: f'{name}: {m}')
+    assert list(fast[2]) == list(ref[2])
+    for name in ref[2]:  # BN running statistics and num_batches_tracked
+        torch.testing.assert_close(fast[2][name], ref[2][name], atol=TOL, rtol=0, msg=lambda m: f'{name}: {m}')
+    torch.testing.assert_close(fast[3], ref[3], atol=TOL, rtol=0)
+
+
+def sample(num_person=2, frames=8, joints=25, channels=3, n=2, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 1, num_person, frames, joints, channels, generator=g, dtype=torch.float64)
+    return x, torch.arange(n) % 5
+
+
+OPTIONS = {
+    'default T/T': dict(),
+    'ctr NA': dict(gcn_ctr='NA'),
+    'ada NA': dict(gcn_ada='NA'),
+    'both NA': dict(gcn_ctr='NA', gcn_ada='NA'),
+    'ctr only': dict(gcn_ada=None),
+    'ada only': dict(gcn_ctr=None),
+    'static graph': dict(gcn_ctr=None, gcn_ada=None),
+    'ctr NA, no ada': dict(gcn_ctr='NA', gcn_ada=None),
+    'subset_wise': dict(gcn_subset_wise=True),
+    'gcn_ratio None': dict(gcn_ratio=None),
+    'gcn_ratio 0.25': dict(gcn_ratio=0.25),
+    'activations': dict(gcn_ctr_act='sigmoid', gcn_ada_act='tanh', gcn_act='GELU', tcn_act='GELU'),
+    'ms_cfg no 1x1 no max': dict(tcn_ms_cfg=[(5, 1), (3, 2)]),
+    'ms_cfg 1x1 first': dict(tcn_ms_cfg=['1x1', (3, 1), ('max', 3)]),
+    'ms_cfg max only': dict(tcn_ms_cfg=[('max', 3)]),
+    'ms_cfg 1x1 only': dict(tcn_ms_cfg=['1x1']),
+    'tcn_mid_channels': dict(tcn_mid_channels=0.25, tcn_ms_cfg=[(3, 1), (3, 3), ('max', 3), '1x1']),
+    'strides everywhere': dict(down_stages=[2, 3]),
+    'no strides': dict(down_stages=[]),
+    'data_bn MVC': dict(data_bn_type='MVC'),
+    'data_bn None': dict(data_bn_type=None),
+}
+
+
+@pytest.mark.parametrize('option', OPTIONS.values(), ids=list(OPTIONS))
+def test_fast_equals_reference(option):
+    torch.manual_seed(0)
+    assert_same(model_pair({**SMALL, **option}), *sample())
+
+
+@pytest.mark.parametrize('num_person', [1, 2])
+@pytest.mark.parametrize('layout,joints', [('nturgb+d', 25), ('coco', 17), ('nw-ucla', 20)])
+def test_fast_equals_reference_layouts_and_persons(layout, joints, num_person):
+    torch.manual_seed(0)
+    backbone = dict(SMALL, graph_cfg=dict(SMALL['graph_cfg'], layout=layout), num_person=num_person,
+                    data_bn_type='MVC' if num_person == 2 else 'VC')
+    assert_same(model_pair(backbone), *sample(num_person=num_person, joints=joints))
+
+
+def test_fast_equals_reference_without_lifting_block():
+    """in_channels == base_channels: the first block (and its channel change) is skipped."""
+    torch.manual_seed(0)
+    assert_same(model_pair(dict(SMALL, in_channels=8)), *sample(channels=8))
+
+
+def test_fast_equals_reference_over_several_steps_with_cumulative_bn():
+    """Running statistics written back by the fused BatchNorm: momentum=None (cumulative average)."""
+    torch.manual_seed(0)
+    models = model_pair(SMALL)
+    for model in models.values():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.momentum = None
+    for seed in (1, 2, 3):
+        assert_same(models, *sample(seed=seed))
+        for model in models.values():
+            model.zero_grad()
+
+
+@pytest.mark.parametrize('norm', ['IN', dict(type='BN', momentum=0.3)])
+def test_other_norms_fall_back_or_match(norm):
+    """Norms the fused path does not compute (InstanceNorm) run the reference path; others still match."""
+    torch.manual_seed(0)
+    models = model_pair(dict(SMALL, gcn_norm=norm, tcn_norm=norm))
+    fused = isinstance(norm, dict)
+    assert all(m.fast == fused for m in models['fast'].modules() if isinstance(m, (DGGCN, DGTCN)))
+    assert_same(models, *sample())
+
+
+def test_state_dicts_are_identical():
+    models = model_pair(SMALL)
+    ref, fast = models['reference'].state_dict(), models['fast'].state_dict()
+    assert list(ref) == list(fast)
+    assert all(ref[k].shape == fast[k].shape for k in ref)
+
+
+def test_unknown_impl():
+    with pytest.raises(ValueError, match='impl'):
+        build_model(dict(type='DGSTGCN', **SMALL, impl='fastest'))
+    with pytest.raises(ValueError, match='impl'):
+        DGTCN(8, 8, impl='Fast')
