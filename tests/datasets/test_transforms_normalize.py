@@ -139,3 +139,15 @@ def test_prenormalize2d():
     assert repr(PreNormalize2D()) == 'PreNormalize2D(img_shape=(1080, 1920))'
     assert repr(PreNormalize3D(align_spine=False)).startswith('PreNormalize3D(zaxis=[0, 1], xaxis=[8, 4], '
                                                               'align_spine=False')
+
+
+def test_valid_frames_is_np_isclose_to_zero():
+    """The written-out test for empty frames keeps np.isclose(x, 0)'s answer: |x| <= 1e-8, NaN is not close."""
+    rng = np.random.default_rng(0)
+    person = rng.choice([0.0, 1e-9, -1e-8, 1.0000001e-8, -2e-8, 0.5, np.nan, -np.inf],
+                        size=(400, 2, 3), p=[.6, .1, .1, .05, .05, .04, .03, .03]).astype(np.float32)
+    person[:100] = 0
+    person[100:150] = 1e-9
+    expected = np.flatnonzero(~np.isclose(person, 0).reshape(len(person), -1).all(axis=1))
+    np.testing.assert_array_equal(PreNormalize3D.valid_frames(person), expected)
+    np.testing.assert_array_equal(PreNormalize3D.valid_frames(person.astype(np.float64)), expected)

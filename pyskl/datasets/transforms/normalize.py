@@ -88,8 +88,9 @@ class PreNormalize3D(BaseTransform):
 
     @staticmethod
     def valid_frames(person: np.ndarray) -> np.ndarray:
-        """Indices of the frames (T x V x C) that are not all close to zero."""
-        return np.flatnonzero(~np.isclose(person, 0).reshape(person.shape[0], -1).all(axis=1))
+        """Indices of the frames (T x V x C) that are not all close to zero (``np.isclose(person, 0)``'s
+        test, ``|x| <= 1e-8``, written out: isclose's general case costs 10x more)."""
+        return np.flatnonzero(~(np.abs(person) <= 1e-8).reshape(person.shape[0], -1).all(axis=1))
 
     def transform(self, results: dict) -> dict:
         skeleton = get_skeleton(results, transform='PreNormalize3D')
