@@ -27,6 +27,8 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='result file (.pkl): one score array per test sample, in dataset order')
     parser.add_argument('--average-clips', choices=['prob', 'score', 'none'], default=None,
                         help='how the scores of a sample\'s clips are fused (default: the config\'s, else prob)')
+    parser.add_argument('--amp', action='store_true',
+                        help='test under autocast: bfloat16 on CPU, float16 on CUDA')
     parser.add_argument('--work-dir', help='where the log and confusion matrix go (default: the config\'s work_dir)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={}, metavar='KEY=VALUE',
                         help='override config entries, e.g. data.test.split=xsub_val')
@@ -52,7 +54,7 @@ def main(argv=None):
         dist = init_distributed(args.launcher, dist_options(cfg))
         try:
             cfg = prepare_test_config(cfg, dist, work_dir=args.work_dir, metrics=args.eval, out=args.out,
-                                      average_clips=args.average_clips)
+                                      average_clips=args.average_clips, amp=args.amp)
             runner = PysklRunner.from_cfg(cfg)
             runner.load_checkpoint(args.checkpoint, strict=True)
             runner.test()

@@ -24,7 +24,8 @@ def parse_args(argv=None):
                         help='test the best checkpoint (by validation) after training; needs --validate')
     parser.add_argument('--resume', nargs='?', const='auto', default=None, metavar='CKPT',
                         help='resume from CKPT; without CKPT (and by default) from the work dir\'s last checkpoint')
-    parser.add_argument('--amp', action='store_true', help='mixed precision training (CUDA GPUs)')
+    parser.add_argument('--amp', nargs='?', const=True, default=False, choices=['float16', 'bfloat16'],
+                        help='mixed precision: bfloat16 on CPU; float16 (default) or bfloat16 on CUDA')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr linearly from the config\'s batch (videos_per_gpu x 8 GPUs) to the '
                              'actual one (videos_per_gpu x processes)')

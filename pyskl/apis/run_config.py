@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from mmengine.config import Config
 
+from .. import engine  # noqa: F401 (registers CPUAmpOptimWrapper for --amp on CPU)
 from .checkpoint import find_resume_checkpoint
 from .legacy_config import LEGACY_KEYS, translate_legacy_config
 
@@ -189,9 +190,22 @@ def _common(cfg: Config, dist: dict, work_dir: str | None) -> tuple[Config, bool
     return cfg, original_form
 
 
+def amp_settings(amp: bool | str) -> dict:
+    """The optimizer wrapper of ``--amp``: float16 (default) or bfloat16 autocast on CUDA
+    (``AmpOptimWrapper``), bfloat16 on CPU (``CPUAmpOptimWrapper``)."""
+    dtype = amp if isinstance(amp, str) else None
+    if dtype not in (None, 'float16', 'bfloat16'):
+        raise ValueError(f'--amp {amp!r}: choose float16 or bfloat16')
+    if torch.cuda.is_available():
+        return dict(type='AmpOptimWrapper', dtype=dtype or 'float16')
+    if dtype == 'float16':
+        raise ValueError('--amp float16 needs a CUDA GPU; on CPU mixed precision is bfloat16 (--amp or --amp bfloat16)')
+    return dict(type='CPUAmpOptimWrapper')
+
+
 def prepare_train_config(cfg: Config, dist: dict | None = None, *, work_dir: str | None = None,
                          validate: bool = False, test: bool = False, resume: str | None = None,
-                         amp: bool = False, seed: int | None = None, deterministic: bool = False,
+                         amp: bool | str = False, seed: int | None = None, deterministic: bool = False,
                          auto_scale_lr: bool = False, curves: bool = True) -> Config:
     """The Runner config for training.
 
@@ -204,7 +218,7 @@ def prepare_train_config(cfg: Config, dist: dict | None = None, *, work_dir: str
         resume: ``None``/``'auto'``: resume from the work dir's last checkpoint if there
             is one (unless the config sets ``auto_resume=False``), or from the config's
             ``resume_from``; a path: resume from that checkpoint.
-        amp: mixed precision (``AmpOptimWrapper``; needs a CUDA GPU).
+        amp: mixed precision, see :func:`amp_settings` (True or the dtype name).
         seed, deterministic: ``randomness``.
         auto_scale_lr: scale the learning rate linearly from the config's batch size
             (``videos_per_gpu`` x 8 GPUs unless ``auto_scale_lr.base_batch_size`` says
@@ -252,10 +266,15 @@ def prepare_train_config(cfg: Config, dist: dict | None = None, *, work_dir: str
     cfg.custom_hooks = custom
 
     if amp:
-        if not torch.cuda.is_available():
-            raise ValueError('--amp needs a CUDA GPU (mixed precision runs on torch.cuda.amp); drop --amp on CPU')
-        cfg.optim_wrapper = dict(cfg.optim_wrapper, type='AmpOptimWrapper')
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        wrapper = amp_settings(amp)
+        cfg.optim_wrapper = dict(cfg.optim_wrapper, **wrapper)
+        if wrapper['type'] == 'AmpOptimWrapper':
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        # validation and the test after training autocast too
+        if validate:
+            cfg.val_cfg = dict(cfg.get('val_cfg') or dict(type='ValLoop'), fp16=True)
+        if test:
+            cfg.test_cfg = dict(cfg.get('test_cfg') or dict(type='TestLoop'), fp16=True)
     cfg.randomness = dict(cfg.get('randomness') or {})
     cfg.randomness.setdefault('seed', None)  # None: mmengine draws one and shares it across processes
     if seed is not None:
@@ -281,7 +300,7 @@ def prepare_train_config(cfg: Config, dist: dict | None = None, *, work_dir: str
 
 def prepare_test_config(cfg: Config, dist: dict | None = None, *, work_dir: str | None = None,
                         metrics: list[str] | None = None, out: str | None = None,
-                        average_clips: str | None = None) -> Config:
+                        average_clips: str | None = None, amp: bool = False) -> Config:
     """The Runner config for testing a checkpoint (which the caller loads).
 
     Args:
@@ -291,6 +310,7 @@ def prepare_test_config(cfg: Config, dist: dict | None = None, *, work_dir: str 
         out: the result file (a list with one score array per test sample, dataset order).
         average_clips: ``'prob'``, ``'score'`` or ``'none'``: how the model fuses the scores
             of a sample's clips (``model.test_cfg.average_clips``).
+        amp: test under autocast (mmengine's ``TestLoop(fp16=True)``): bfloat16 on CPU, float16 on CUDA.
     """
     cfg, original_form = _common(cfg, dist or dict(launcher='none'), work_dir)
     if not cfg.get('test_dataloader'):
@@ -301,6 +321,8 @@ def prepare_test_config(cfg: Config, dist: dict | None = None, *, work_dir: str 
                          '... and/or --out RESULT.pkl')
     check_data_files(cfg, ('test_dataloader', ), original_form)
     cfg.test_cfg = cfg.get('test_cfg') or dict(type='TestLoop')
+    if amp:
+        cfg.test_cfg = dict(cfg.test_cfg, fp16=True)
     if average_clips is not None:
         if average_clips not in ('prob', 'score', 'none'):
             raise ValueError(f"--average-clips {average_clips!r}: choose 'prob', 'score' or 'none'")

@@ -1,5 +1,6 @@
-"""Runner extensions: hooks registered in ``pyskl.registry.HOOKS``."""
+"""Runner extensions: hooks (``pyskl.registry.HOOKS``) and the CPU mixed-precision optimizer wrapper."""
+from .amp import CPUAmpOptimWrapper
 from .checkpoint_hook import AtomicCheckpointHook
 from .curves_hook import TrainingCurvesHook
 
-__all__ = ['AtomicCheckpointHook', 'TrainingCurvesHook']
+__all__ = ['AtomicCheckpointHook', 'CPUAmpOptimWrapper', 'TrainingCurvesHook']

@@ -84,10 +84,26 @@ def test_a_missing_annotation_file_names_the_config_entry(cfg, tmp_path):
         prepare_train_config(cfg, work_dir=str(tmp_path), validate=True)
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU message')
-def test_amp_needs_a_gpu(cfg, tmp_path):
-    with pytest.raises(ValueError, match='--amp needs a CUDA GPU'):
-        prepare_train_config(cfg, work_dir=str(tmp_path), amp=True)
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU choice')
+def test_amp_on_cpu_is_bfloat16(cfg, tmp_path):
+    out = prepare_train_config(copy.deepcopy(cfg), work_dir=str(tmp_path), amp=True, validate=True, test=True)
+    assert out.optim_wrapper['type'] == 'CPUAmpOptimWrapper'
+    assert out.val_cfg['fp16'] and out.test_cfg['fp16']  # validation and the final test autocast too
+    assert prepare_train_config(copy.deepcopy(cfg), work_dir=str(tmp_path), amp='bfloat16').optim_wrapper[
+        'type'] == 'CPUAmpOptimWrapper'
+    with pytest.raises(ValueError, match='float16 needs a CUDA GPU'):
+        prepare_train_config(copy.deepcopy(cfg), work_dir=str(tmp_path), amp='float16')
+    with pytest.raises(ValueError, match='choose float16 or bfloat16'):
+        prepare_train_config(copy.deepcopy(cfg), work_dir=str(tmp_path), amp='int8')
+
+
+def test_cpu_amp_optim_wrapper_autocasts_to_bfloat16():
+    from pyskl.engine import CPUAmpOptimWrapper
+    layer = torch.nn.Linear(4, 2)
+    wrapper = CPUAmpOptimWrapper(optimizer=torch.optim.SGD(layer.parameters(), lr=0.1))
+    with wrapper.optim_context(layer):
+        assert layer(torch.randn(3, 4)).dtype == torch.bfloat16
+    assert layer(torch.randn(3, 4)).dtype == torch.float32
 
 
 def test_linear_scaling_from_the_original_batch(cfg, tmp_path):
@@ -171,6 +187,8 @@ def test_test_run(cfg, tmp_path):
         dict(type='ConfusionMatrix', out_dir=str(tmp_path), file_prefix='confusion_matrix')]
     with pytest.raises(ValueError, match='nothing to do'):
         prepare_test_config(cfg, work_dir=str(tmp_path), metrics=[])
+    assert 'fp16' not in only_scores.test_cfg
+    assert prepare_test_config(cfg, work_dir=str(tmp_path), out=str(tmp_path / 'r.pkl'), amp=True).test_cfg['fp16']
 
 
 def test_test_py_and_test_last_build_the_same_evaluator(cfg, tmp_path):

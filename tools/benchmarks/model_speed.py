@@ -251,10 +251,12 @@ def benchmark(args) -> dict:
             times[impl]['predict'].append(timed(lambda: runners[impl].predict_step(x), device))
 
     flops_runner = runners['reference'] if 'reference' in runners else runners[impls[0]]
-    train_flops, predict_flops = count_flops(flops_runner, x, y)
+    train_flops, predict_flops = count_flops(flops_runner, x[:2], y[:2])  # FLOPs grow linearly with the batch
     gemm = gemm_flops_per_s(device, amp_dtype or torch.float32)
 
-    if device == 'cuda':
+    if args.no_memory:
+        memory = {impl: dict(peak=float('nan')) for impl in impls}
+    elif device == 'cuda':
         memory = {impl: cuda_peak(runners[impl], x, y) for impl in impls}
     else:
         memory = {impl: cpu_peak_rss(args, impl) for impl in impls}
@@ -325,6 +327,7 @@ def parse_args(argv=None):
     parser.add_argument('--impl', default='both', choices=['both', *IMPLS])
     parser.add_argument('--threads', type=int, default=None, help='torch.set_num_threads (default: torch\'s)')
     parser.add_argument('--cudnn-benchmark', action='store_true', help='torch.backends.cudnn.benchmark = True')
+    parser.add_argument('--no-memory', action='store_true', help='skip the peak-memory measurement')
     parser.add_argument('--json', default=None, help='also write the figures to this JSON file')
     parser.add_argument('--memory-child', choices=IMPLS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
