@@ -194,17 +194,25 @@ def cpu_peak_rss(args, impl: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def peak_rss() -> int:
+    """This process's peak RSS (``VmHWM``; ``ru_maxrss`` would report the parent's peak, kept across exec)."""
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('VmHWM:'):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def memory_child(args, amp_dtype):
     model_cfg, shape = load_model_cfg(args.config)
     model = build(model_cfg, args.memory_child, 'cpu')
     x, y = make_input(shape, args.batch, model.cls_head.num_classes, 'cpu')
     runner = Runner(model, 'cpu', amp_dtype)
-    built = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    built = peak_rss()
     runner.train_step(x, y)
-    train = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    train = peak_rss()
     runner.predict_step(x)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps(dict(built=built, after_train=train, peak=peak)))
+    print(json.dumps(dict(built=built, after_train=train, peak=peak_rss())))
 
 
 def cuda_peak(runner: Runner, x, y) -> dict:
