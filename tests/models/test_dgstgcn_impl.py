@@ -163,3 +163,16 @@ def test_unknown_impl():
         build_model(dict(type='DGSTGCN', **SMALL, impl='fastest'))
     with pytest.raises(ValueError, match='impl'):
         DGTCN(8, 8, impl='Fast')
+
+
+def test_autocast_runs_the_reference_path():
+    """Under autocast (bfloat16 on CPU) the fast path measured slower, so both run the reference one."""
+    models = model_pair(SMALL)
+    x, _ = sample()
+    outs = []
+    for model in models.values():
+        model.float().eval()
+        with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+            outs.append(model(x.float(), mode='tensor'))
+    assert outs[0].dtype == torch.bfloat16
+    torch.testing.assert_close(outs[0], outs[1], atol=0, rtol=0)

@@ -14,7 +14,7 @@ from ..checkpoint import load_pretrained
 from ..graph import Graph
 from ..layers import DGGCN, DGTCN, UnitTCN
 from ..layers.dggcn import check_impl
-from ..layers.fused import conv_bn, plain_bn
+from ..layers.fused import conv_bn, plain_bn, use_fast
 
 EPS = 1e-4
 DATA_BN_TYPES = ('VC', 'MVC', None)
@@ -40,7 +40,7 @@ class DGBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.tcn(self.gcn(x))
-        if isinstance(self.residual, UnitTCN) and self.impl == 'fast' and plain_bn(self.residual.bn):
+        if isinstance(self.residual, UnitTCN) and use_fast(self.impl == 'fast' and plain_bn(self.residual.bn), x):
             res = conv_bn(x, [(self.residual.conv, self.residual.bn)], self.training, self.residual.stride)[0]
             out = out + self.residual.drop(res)  # BN folded into the strided 1x1 conv in eval
         elif self.residual is not None:

@@ -15,7 +15,7 @@ from torch import nn
 
 from .builders import build_activation, build_norm
 from .dggcn import check_impl
-from .fused import conv_bn, plain_bn
+from .fused import conv_bn, plain_bn, use_fast
 
 
 class UnitTCN(nn.Module):
@@ -121,7 +121,7 @@ class DGTCN(nn.Module):
         if v > self.num_joints:
             raise ValueError(f'DGTCN has add_coeff for {self.num_joints} joints, the input has {v}; '
                              f'set tcn_num_joints >= {v}')
-        return self.forward_fast(x) if self.fast else self.forward_reference(x)
+        return self.forward_fast(x) if use_fast(self.fast, x) else self.forward_reference(x)
 
     def forward_fast(self, x: torch.Tensor) -> torch.Tensor:
         v = x.shape[-1]

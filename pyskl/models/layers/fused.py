@@ -17,6 +17,12 @@ def plain_bn(module) -> bool:
     return type(module) is nn.BatchNorm2d and module.affine and module.track_running_stats
 
 
+def use_fast(fast: bool, x: torch.Tensor) -> bool:
+    """The fast path runs in float precision only: under autocast (bfloat16 on CPU) it measured
+    slower than the reference path (tools/benchmarks/model_speed.py --amp: training x0.40)."""
+    return fast and not torch.is_autocast_enabled(x.device.type)
+
+
 def bn_scale_shift(bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
     """Eval-mode BatchNorm as ``x * scale + shift``."""
     scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
