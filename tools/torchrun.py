@@ -9,18 +9,18 @@ import sys
 from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
 from torch.distributed.run import parse_args, run
 
+from pyskl.apis.cli import write_line
+from pyskl.apis.launch import first_failure, job_failure_line
+
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         run(args)
     except ChildFailedError as e:
-        # a process that failed by itself, not one torchrun stopped (signal) because another failed
-        rank, first = min(e.failures.items(), key=lambda item: (item[1].exitcode < 0, item[1].timestamp, item[0]))
-        how = f'exit status {first.exitcode}' if first.exitcode >= 0 else f'signal {-first.exitcode}'
-        print(f'error: {len(e.failures)} process(es) of the job failed, first rank {rank} ({how}); its '
-              'message is above', file=sys.stderr)
-        return first.exitcode if first.exitcode > 0 else 1
+        write_line(job_failure_line(e.failures))
+        exitcode = first_failure(e.failures)[1].exitcode
+        return exitcode if exitcode > 0 else 1
     return 0
 
 

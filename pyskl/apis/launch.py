@@ -12,16 +12,22 @@ slurm's. Then:
   refuses) and returns ``model_wrapper_cfg`` with ``device_ids=None``, which DDP needs
   for CPU modules. The Runner sees the group is up and does not start another.
 """
+import ctypes
+import ctypes.util
 import datetime
+import functools
 import os
+import signal
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import torch
 import torch.distributed as torch_dist
 
 LAUNCHERS = ('none', 'pytorch', 'slurm')
 DEFAULT_PORT = 29500  # torch.distributed's default
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def first_slurm_host(node_list: str) -> str:
@@ -100,3 +106,53 @@ def shutdown_distributed() -> None:
     """Tear the process group down (torch warns at exit otherwise)."""
     if torch_dist.is_available() and torch_dist.is_initialized():
         torch_dist.destroy_process_group()
+
+
+def first_failure(failures: Mapping[int, Any]) -> tuple[int, Any]:
+    """The rank that failed first, and its failure, from torchrun's ``ChildFailedError.failures``.
+
+    torchrun's elastic agent records failures in the order it saw them: the processes that
+    had ended when it first found one, then those it stopped itself (SIGTERM) because of it.
+    That order is the answer; the failures' timestamps are whole seconds and tie.
+    """
+    return next(iter(failures.items()))
+
+
+def job_failure_line(failures: Mapping[int, Any]) -> str:
+    """torchrun's failed job in one line: how many processes failed, and which one first, how."""
+    rank, first = first_failure(failures)
+    if first.exitcode >= 0:
+        return (f'error: {len(failures)} process(es) of the job failed, first rank {rank} (exit status '
+                f'{first.exitcode}); its message is above')
+    try:
+        name = f', {signal.Signals(-first.exitcode).name}'
+    except ValueError:
+        name = ''
+    return f'error: {len(failures)} process(es) of the job failed, first rank {rank} (signal {-first.exitcode}{name})'
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (``prctl(PR_SET_PDEATHSIG)``).
+
+    A DataLoader worker otherwise notices that its training process was killed only at its
+    next 5-second status check. Does nothing where ``prctl`` is missing (not Linux).
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6', use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if os.getppid() != parent_pid:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _worker_init(parent_pid: int, then: Callable | None, worker_id: int) -> None:
+    die_with_parent(parent_pid)
+    if then is not None:
+        then(worker_id)
+
+
+def dies_with_parent(worker_init_fn: Callable | None) -> Callable:
+    """A DataLoader ``worker_init_fn`` that makes the worker die with its training process, then
+    runs ``worker_init_fn`` (e.g. mmengine's seeding)."""
+    return functools.partial(_worker_init, os.getpid(), worker_init_fn)

@@ -8,6 +8,7 @@ from mmengine.runner import Runner
 
 from pyskl.datasets.transforms.base import set_run_seed
 from pyskl.models.checkpoint import CheckpointMismatchError, load_weights, read_checkpoint, state_dict_of
+from .launch import dies_with_parent
 from .run_config import test_evaluator
 
 
@@ -85,6 +86,15 @@ class PysklRunner(Runner):
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
+
+    @staticmethod
+    def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
+        """mmengine's DataLoader, whose worker processes die with this process (see
+        :func:`pyskl.apis.launch.die_with_parent`): a killed rank leaves no worker behind."""
+        loader = Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
+        if getattr(loader, 'num_workers', 0) > 0:
+            loader.worker_init_fn = dies_with_parent(loader.worker_init_fn)
+        return loader
 
     def dump_config(self) -> None:
         """A training run dumps its config into the work dir; a test run (no train loop) beside its

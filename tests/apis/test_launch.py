@@ -89,3 +89,60 @@ def test_two_cpu_processes_under_slurm(tmp_path):
     lines = sorted(out.strip() for out, _ in outs)
     wrapper = "{'type': 'MMDistributedDataParallel', 'device_ids': None}"
     assert lines == [f'pytorch {wrapper} 0 2 3.0', f'pytorch {wrapper} 1 2 3.0']
+
+
+def _failure(exitcode: int, timestamp: int = 1_700_000_000):
+    from torch.distributed.elastic.multiprocessing.errors import ProcessFailure
+    failure = ProcessFailure(local_rank=0, pid=1, exitcode=exitcode, error_file='/nonexistent/error.json')
+    failure.timestamp = timestamp  # torch's whole seconds: both failures in the same one
+    return failure
+
+
+def test_the_rank_the_agent_saw_fail_first_is_blamed():
+    from pyskl.apis.launch import first_failure, job_failure_line
+    # rank 1 was killed; torchrun then stopped rank 0 (SIGTERM) and recorded it after rank 1
+    failures = {1: _failure(-9), 0: _failure(-15)}
+    assert first_failure(failures)[0] == 1
+    assert job_failure_line(failures) == 'error: 2 process(es) of the job failed, first rank 1 (signal 9, SIGKILL)'
+    assert job_failure_line({0: _failure(2), 1: _failure(-15)}) == (
+        'error: 2 process(es) of the job failed, first rank 0 (exit status 2); its message is above')
+
+
+_LOADER_SCRIPT = '''
+import os, sys, time, torch
+from pyskl.apis import PysklRunner
+
+class Slow(torch.utils.data.Dataset):
+    def __len__(self):
+        return 1000
+    def __getitem__(self, i):
+        return i
+
+loader = PysklRunner.build_dataloader(dict(dataset=Slow(), batch_size=1, num_workers=1,
+                                           sampler=dict(type='DefaultSampler', shuffle=False)))
+it = iter(loader)
+next(it)
+time.sleep(1)  # the worker has filled its prefetch queue and waits for requests
+print(' '.join(str(p.pid) for p in it._workers), flush=True)
+time.sleep(60)
+'''
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='prctl is Linux-only')
+def test_a_dataloader_worker_dies_with_its_process():
+    import signal
+    import time
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, '-c', _LOADER_SCRIPT], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        worker = int(proc.stdout.readline().split()[0])
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 1.5  # torch's own check would take up to 5 s
+        while time.monotonic() < deadline and Path(f'/proc/{worker}').exists():
+            time.sleep(0.05)
+        alive = Path(f'/proc/{worker}').exists() and 'Z' not in Path(f'/proc/{worker}/stat').read_text().split()[2]
+        assert not alive, 'the DataLoader worker outlived its killed process by more than 1.5 s'
+    finally:
+        proc.kill()
