@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 #: Exceptions that mean "the config, a file or an argument is wrong", not "pyskl has a bug".
 USER_ERRORS = (KeyError, ValueError, TypeError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
-               PermissionError, SyntaxError)
+               PermissionError, SyntaxError, FloatingPointError)  # FloatingPointError: a nan/inf loss
 #: Exit status for a user error (argparse uses 2 for usage errors too).
 USER_ERROR_STATUS = 2
 

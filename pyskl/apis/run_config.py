@@ -25,6 +25,7 @@ import torch
 from mmengine.config import Config
 
 from .. import engine  # noqa: F401 (registers CPUAmpOptimWrapper for --amp on CPU)
+from ..engine.non_finite import guard_optim_wrapper
 from .checkpoint import find_resume_checkpoint
 from .legacy_config import LEGACY_KEYS, translate_legacy_config
 
@@ -224,6 +225,9 @@ def prepare_train_config(cfg: Config, dist: dict | None = None, *, work_dir: str
             (``videos_per_gpu`` x 8 GPUs unless ``auto_scale_lr.base_batch_size`` says
             otherwise) to the actual one (``videos_per_gpu`` x processes).
         curves: write ``training_curves.png``/``.csv`` (``TrainingCurvesHook``).
+
+    The config may set ``nan_policy`` (``'stop'``, default, or ``'skip'``) and
+    ``nan_max_skips`` (10): see :mod:`pyskl.engine.non_finite`.
     """
     cfg, original_form = _common(cfg, dist or dict(launcher='none'), work_dir)
     name = cfg.filename or 'the config'
@@ -275,6 +279,9 @@ def prepare_train_config(cfg: Config, dist: dict | None = None, *, work_dir: str
             cfg.val_cfg = dict(cfg.get('val_cfg') or dict(type='ValLoop'), fp16=True)
         if test:
             cfg.test_cfg = dict(cfg.get('test_cfg') or dict(type='TestLoop'), fp16=True)
+    # a nan/inf loss stops the run before its step (nan_policy='skip': skips up to nan_max_skips batches)
+    cfg.optim_wrapper = guard_optim_wrapper(cfg.optim_wrapper, cfg.pop('nan_policy', 'stop'),
+                                            cfg.pop('nan_max_skips', 10))
     cfg.randomness = dict(cfg.get('randomness') or {})
     cfg.randomness.setdefault('seed', None)  # None: mmengine draws one and shares it across processes
     if seed is not None:

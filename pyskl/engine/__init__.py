@@ -2,5 +2,7 @@
 from .amp import CPUAmpOptimWrapper
 from .checkpoint_hook import AtomicCheckpointHook
 from .curves_hook import TrainingCurvesHook
+from .non_finite import FiniteAmpOptimWrapper, FiniteOptimWrapper, NonFiniteLossError
 
-__all__ = ['AtomicCheckpointHook', 'CPUAmpOptimWrapper', 'TrainingCurvesHook']
+__all__ = ['AtomicCheckpointHook', 'CPUAmpOptimWrapper', 'TrainingCurvesHook', 'FiniteOptimWrapper',
+           'FiniteAmpOptimWrapper', 'NonFiniteLossError']
