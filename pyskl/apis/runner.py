@@ -1,5 +1,6 @@
 """mmengine's Runner with checked, weights-only checkpoint loading and a console a person can read."""
 import logging
+import os
 import os.path as osp
 
 from mmengine.device import get_device
@@ -8,6 +9,7 @@ from mmengine.runner import Runner
 
 from pyskl.datasets.transforms.base import set_run_seed
 from pyskl.models.checkpoint import CheckpointMismatchError, load_weights, read_checkpoint, state_dict_of
+from pyskl.utils.work_dir_lock import lock_work_dir, unlock_work_dir
 from .launch import dies_with_parent
 from .run_config import test_evaluator
 
@@ -40,11 +42,35 @@ class PysklRunner(Runner):
       misshaped keys.
     - ``load_from`` for a new run (fine-tuning) loads what fits and logs, in one line,
       what did not; it refuses a checkpoint of which nothing fits.
+    - A training runner holds its work dir's lock (:mod:`pyskl.utils.work_dir_lock`) from
+      its creation to the end of :meth:`train`: a second training there refuses to start.
 
     The console shows the config file, the work dir, the device and the number of
     processes, then progress and results; the environment, the full config and the hook
     table go to the log file in the work dir only (:class:`ConsoleFilter`).
     """
+
+    def __init__(self, model, work_dir, train_dataloader=None, *args, **kwargs):
+        # process 0 speaks for the job (the others share its work dir); before mmengine makes the log dir
+        self._work_dir_locked = train_dataloader is not None and os.environ.get('RANK', '0') == '0'
+        if self._work_dir_locked:
+            lock_work_dir(work_dir)
+        try:
+            super().__init__(model, work_dir, train_dataloader, *args, **kwargs)
+        except BaseException:
+            self._unlock_work_dir(work_dir)
+            raise
+
+    def _unlock_work_dir(self, work_dir: str) -> None:
+        if self._work_dir_locked:
+            self._work_dir_locked = False
+            unlock_work_dir(work_dir)
+
+    def train(self):
+        try:
+            return super().train()
+        finally:
+            self._unlock_work_dir(self.work_dir)
 
     def build_logger(self, log_level='INFO', log_file=None, **kwargs):
         logger = super().build_logger(log_level=log_level, log_file=log_file, **kwargs)
