@@ -4,11 +4,13 @@ import re
 import sys
 from contextlib import contextmanager
 
+from pyskl.utils.run_errors import NoSpaceLeftError
 from pyskl.utils.work_dir_lock import WorkDirBusyError
 
 #: Exceptions that mean "the config, a file or an argument is wrong", not "pyskl has a bug".
 USER_ERRORS = (KeyError, ValueError, TypeError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
-               PermissionError, SyntaxError, FloatingPointError, WorkDirBusyError)  # FloatingPointError: nan loss
+               PermissionError, SyntaxError, FloatingPointError, WorkDirBusyError,
+               NoSpaceLeftError)  # FloatingPointError: a nan/inf loss
 #: Exit status for a user error (argparse uses 2 for usage errors too).
 USER_ERROR_STATUS = 2
 

@@ -1,16 +1,18 @@
 """A checkpoint hook whose saves a kill cannot corrupt."""
+import glob
 import os.path as osp
+import re
 from contextlib import contextmanager
-
-from mmengine.dist import is_main_process
 from pathlib import Path
 
+from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.fileio.backends.base import BaseStorageBackend
 from mmengine.hooks import CheckpointHook
 
 from pyskl.registry import HOOKS
 from pyskl.utils.fileio import atomic_write, remove_stale_temporaries
+from pyskl.utils.run_errors import NoSpaceLeftError, is_out_of_space
 
 ATOMIC_BACKEND = 'pyskl_atomic_local'
 
@@ -63,7 +65,11 @@ class AtomicCheckpointHook(CheckpointHook):
     - A checkpoint that falls out of ``max_keep_ckpts``, and the previous best checkpoint,
       are deleted only after the new one is complete, so the last good checkpoint exists
       at every moment.
-    - Temporary files a killed run left behind are removed when training starts.
+    - Temporary files a killed run left behind are removed when training starts; so are, on
+      resume, best checkpoints other than the ones the resumed checkpoint names (left by a
+      save that failed between writing the new best and deleting the old).
+    - A save that fails for lack of disk space ends the run with a one-line
+      :class:`~pyskl.utils.run_errors.NoSpaceLeftError` naming the last good checkpoint.
 
     Checkpoints go through the atomic local backend unless ``backend_args`` or an
     ``out_dir`` with a URI prefix (``s3://...``) picks another storage.
@@ -82,6 +88,31 @@ class AtomicCheckpointHook(CheckpointHook):
             stale = remove_stale_temporaries(str(self.out_dir))
             if stale:
                 runner.logger.info(f'Removed {len(stale)} partial checkpoint file(s) left by an interrupted save')
+            if self.save_best is not None and runner._has_loaded and runner._resume:
+                self._remove_stale_best(runner)
+
+    def _remove_stale_best(self, runner) -> None:
+        """Delete ``best_*`` checkpoints that are not the ones the resumed run knows as best."""
+        current = {self.best_ckpt_path} if len(self.key_indicators) == 1 else set(self.best_ckpt_path_dict.values())
+        current = {osp.abspath(p) for p in current if p}
+        pattern = re.compile(r'^best_.+_(epoch|iter)_\d+\.pth$')
+        for path in glob.glob(osp.join(glob.escape(str(self.out_dir)), 'best_*.pth')):
+            if pattern.match(osp.basename(path)) and osp.abspath(path) not in current:
+                self.file_backend.remove(path)
+                runner.logger.info(f'Removed {path}: a best checkpoint of a save that did not complete')
+
+    @contextmanager
+    def _one_line_if_out_of_space(self, runner):
+        try:
+            yield
+        except OSError as e:
+            if isinstance(e, NoSpaceLeftError) or not is_out_of_space(e):
+                raise
+            record = osp.join(runner.work_dir, 'last_checkpoint')
+            last = open(record, encoding='utf-8').read().strip() if osp.isfile(record) else ''
+            good = f'the last good checkpoint is {last}' if last else 'no checkpoint was saved before'
+            raise NoSpaceLeftError(f'No space left on the device of {self.out_dir} to save a checkpoint; {good} '
+                                   '(intact): free space and run the same command again to resume') from e
 
     @contextmanager
     def _removals_after_save(self):
@@ -99,7 +130,7 @@ class AtomicCheckpointHook(CheckpointHook):
             deferred.flush()
 
     def _save_checkpoint_with_step(self, runner, step, meta):
-        with self._removals_after_save():
+        with self._one_line_if_out_of_space(runner), self._removals_after_save():
             if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
                 # the same step can be saved twice (after a new best): keep it once
                 if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
@@ -121,5 +152,5 @@ class AtomicCheckpointHook(CheckpointHook):
                 atomic_write(str(self.last_ckpt), osp.join(runner.work_dir, 'last_checkpoint'))
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
-        with self._removals_after_save():
+        with self._one_line_if_out_of_space(runner), self._removals_after_save():
             super()._save_best_checkpoint(runner, metrics)
