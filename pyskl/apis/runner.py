@@ -122,6 +122,24 @@ class PysklRunner(Runner):
             loader.worker_init_fn = dies_with_parent(loader.worker_init_fn)
         return loader
 
+    def build_train_loop(self, loop):
+        """mmengine's train loop, refusing an empty training set in one line (mmengine asserts later)."""
+        loop = super().build_train_loop(loop)
+        loader = getattr(loop, 'dataloader', None)
+        if loader is not None and len(loader) == 0:
+            dataset, size = loader.dataset, len(loader.dataset)
+            while not hasattr(dataset, 'ann_file') and hasattr(dataset, 'dataset'):  # through RepeatDataset etc.
+                dataset = dataset.dataset
+            what = getattr(dataset, 'ann_file', None) or type(dataset).__name__
+            split = getattr(dataset, 'split', None)
+            what += f' (split {split!r})' if split else ''
+            if size == 0:
+                raise ValueError(f'the training set is empty: {what} has no sample to train on (warnings above '
+                                 'list any sample left out); check the split name and the annotation file')
+            raise ValueError(f'the training set {what} has {size} sample(s), fewer than one batch '
+                             f'({loader.batch_size}) with drop_last: lower videos_per_gpu or add samples')
+        return loop
+
     def dump_config(self) -> None:
         """A training run dumps its config into the work dir; a test run (no train loop) beside its
         log in ``work_dir/<time>/``, so that the work dir keeps the config the model was trained with."""
