@@ -298,7 +298,7 @@ def prepare_train_config(cfg: Config, dist: dict | None = None, *, work_dir: str
     elif cfg.get('resume') and cfg.get('load_from'):
         pass  # the config's resume_from
     else:
-        found = find_resume_checkpoint(cfg.work_dir) if (resume == 'auto' or cfg.get('auto_resume', True)) else None
+        found = find_resume_checkpoint(cfg.work_dir, readable=True) if (resume == 'auto' or cfg.get('auto_resume', True)) else None
         cfg.resume = found is not None
         if found is not None:
             cfg.load_from = found

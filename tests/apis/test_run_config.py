@@ -118,7 +118,7 @@ def test_linear_scaling_from_the_original_batch(cfg, tmp_path):
 def test_resume_choices(cfg, tmp_path):
     work = tmp_path / 'work'
     work.mkdir()
-    (work / 'epoch_2.pth').write_bytes(b'x')
+    torch.save(dict(meta=dict(epoch=2)), work / 'epoch_2.pth')
     (work / 'last_checkpoint').write_text(str(work / 'epoch_2.pth'))
     out = prepare_train_config(cfg, work_dir=str(work))  # by default: the work dir's last checkpoint
     assert out.resume is True and out.load_from == str(work / 'epoch_2.pth')

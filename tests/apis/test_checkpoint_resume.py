@@ -1,0 +1,41 @@
+"""Auto-resume past a truncated checkpoint (find_resume_checkpoint(readable=True))."""
+import pytest
+import torch
+from mmengine.config import Config
+
+from pyskl.apis import find_resume_checkpoint, prepare_train_config
+from tiny_runner import tiny_runner_kwargs
+
+
+def _checkpoints(work, *epochs):
+    for epoch in epochs:
+        torch.save(dict(meta=dict(epoch=epoch), state_dict={'w': torch.ones(100)}), work / f'epoch_{epoch}.pth')
+    (work / 'last_checkpoint').write_text(str(work / f'epoch_{epochs[-1]}.pth'))
+
+
+def test_a_truncated_latest_checkpoint_falls_back_to_the_newest_readable(tmp_path, capsys):
+    _checkpoints(tmp_path, 1, 2, 3)
+    for name in ('epoch_3.pth', 'epoch_2.pth'):
+        data = (tmp_path / name).read_bytes()
+        (tmp_path / name).write_bytes(data[:len(data) // 2])  # e.g. copied from a full disk
+    assert find_resume_checkpoint(str(tmp_path), readable=True) == str(tmp_path / 'epoch_1.pth')
+    message = capsys.readouterr().out.split(' - WARNING - ')[1]  # mmengine's console logger
+    assert message.startswith(f'Resuming from {tmp_path / "epoch_1.pth"}, the newest readable checkpoint; skipped: '
+                              f'{tmp_path / "epoch_3.pth"} is not a readable checkpoint (')
+    assert f'{tmp_path / "epoch_2.pth"} is not a readable checkpoint' in message
+    assert find_resume_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_3.pth')  # without the check
+
+
+def test_training_resumes_from_the_newest_readable(tmp_path):
+    _checkpoints(tmp_path, 1, 2)
+    (tmp_path / 'epoch_2.pth').write_bytes(b'')
+    cfg = prepare_train_config(Config(tiny_runner_kwargs(tmp_path, validate=False)), work_dir=str(tmp_path))
+    assert cfg.resume is True and cfg.load_from == str(tmp_path / 'epoch_1.pth')
+
+
+def test_no_readable_checkpoint_is_one_line(tmp_path):
+    _checkpoints(tmp_path, 1)
+    (tmp_path / 'epoch_1.pth').write_bytes(b'PK\x03\x04')
+    with pytest.raises(ValueError, match=rf'^no checkpoint in {tmp_path} is readable \(.*epoch_1.pth is not a '
+                                         r'readable checkpoint.*\); resume from another with --resume CKPT'):
+        find_resume_checkpoint(str(tmp_path), readable=True)
