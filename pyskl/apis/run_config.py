@@ -260,6 +260,8 @@ def prepare_train_config(cfg: Config, dist: dict | None = None, *, work_dir: str
 
     custom = list(cfg.get('custom_hooks') or [])
     wanted = ['TrainingCurvesHook'] if curves else []
+    if validate:
+        wanted.append('ValidateOnResumeHook')  # a run killed during epoch N's validation validates it on resume
     if cfg.launcher != 'none':
         # Every process ends an epoch with the same BatchNorm statistics (their mean), so
         # validation, the saved checkpoint and the in-memory model tested after training agree.

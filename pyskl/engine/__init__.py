@@ -1,8 +1,9 @@
-"""Runner extensions: hooks (``pyskl.registry.HOOKS``) and the CPU mixed-precision optimizer wrapper."""
+"""Runner extensions: hooks (``pyskl.registry.HOOKS``) and optimizer wrappers (CPU mixed precision, finite checks)."""
 from .amp import CPUAmpOptimWrapper
 from .checkpoint_hook import AtomicCheckpointHook
 from .curves_hook import TrainingCurvesHook
 from .non_finite import FiniteAmpOptimWrapper, FiniteOptimWrapper, NonFiniteLossError
+from .resume_validation_hook import ValidateOnResumeHook
 
 __all__ = ['AtomicCheckpointHook', 'CPUAmpOptimWrapper', 'TrainingCurvesHook', 'FiniteOptimWrapper',
-           'FiniteAmpOptimWrapper', 'NonFiniteLossError']
+           'FiniteAmpOptimWrapper', 'NonFiniteLossError', 'ValidateOnResumeHook']
