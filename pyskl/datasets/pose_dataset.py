@@ -268,7 +268,8 @@ class PoseDataset(BaseDataset):
                 samples = [s for s in samples
                            if not isinstance(s, dict) or not isinstance(s.get('frame_dir'), str)
                            or s['frame_dir'] in wanted]
-                self._warn_missing(wanted, len({s.get('frame_dir') for s in samples if isinstance(s, dict)}), path)
+                found = {s['frame_dir'] for s in samples if isinstance(s, dict) and isinstance(s.get('frame_dir'), str)}
+                self._warn_missing(wanted, len(found), path)
             packed = self._pack(samples, path)
             del samples
             index = np.arange(len(packed))

@@ -12,6 +12,7 @@ pickle) and :func:`read_label_map` (one class name a line) are the one reader of
 used by the dataset, the metrics, the ensemble and the visualiser.
 """
 import glob
+import io
 import os
 import os.path as osp
 import shutil
@@ -108,6 +109,19 @@ def remove_stale_temporaries(folder: PathLike) -> list[str]:
     return stale
 
 
+def read_utf8(path: PathLike) -> str:
+    """The text of a user's file (label map, CSV); ``ValueError`` naming the file, line and byte
+    where it is not UTF-8."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    try:
+        return data.decode('utf-8')
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b'\n') + 1
+        raise ValueError(f'{os.fspath(path)}, line {line}: not UTF-8 text (byte {data[err.start]:#04x}); save the '
+                         'file as UTF-8') from None
+
+
 def read_label_map(path: PathLike) -> list[str]:
     """The class names of a label map: one a line, in label order.
 
@@ -115,8 +129,7 @@ def read_label_map(path: PathLike) -> list[str]:
     name by one class) or a name given twice raises a ``ValueError`` naming the line.
     """
     path = os.fspath(path)
-    with open(path, encoding='utf-8') as f:
-        names = [line.strip() for line in f]
+    names = [line.strip() for line in io.StringIO(read_utf8(path), newline=None)]
     while names and not names[-1]:
         names.pop()
     if not names:

@@ -153,3 +153,12 @@ def test_cli(tmp_path, capsys):
     assert load_pickle(tmp_path / 'mine.pkl')['annotations'][1]['keypoint'].dtype == np.float16
     with pytest.raises(SystemExit, match='field "label" is 1, outside'):
         main([str(folder), str(csv), str(tmp_path / 'bad.pkl'), '--num-classes', '1'])
+
+
+def test_a_labels_csv_that_is_not_utf8_is_one_line(tmp_path):
+    # found by tools/benchmarks/fuzz_inputs.py: was a bare UnicodeDecodeError naming no file
+    np.save(tmp_path / 'a.npy', np.zeros((4, 25, 3), np.float32))
+    csv = tmp_path / 'labels.csv'
+    csv.write_bytes(b'name,label,split\na,0,tr\xe9in\n')
+    with pytest.raises(ValueError, match=rf'^{csv}, line 2: not UTF-8 text \(byte 0xe9\); save the file as UTF-8$'):
+        folder_to_annotations(tmp_path, csv)

@@ -198,6 +198,8 @@ def test_trim_leading_and_trailing_empty_frames(tmp_path):
     (lambda ls: ls[:1] + ['1', ls[2]] + ['24'] + ls[4:], 4, 'expected 25 joints'),
     (lambda ls: ls[:9] + ['0.5 abc 2.0 1 1 1 1 1 1 1 1 2'] + ls[10:], 10, "'abc' is not a number"),
     (lambda ls: ls[:9] + ['0.5 nan 2.0 1 1 1 1 1 1 1 1 2'] + ls[10:], 10, 'not finite'),
+    # found by tools/benchmarks/fuzz_inputs.py: was stored as inf in the float16 annotation file
+    (lambda ls: ls[:9] + ['0.5 70000 2.0 1 1 1 1 1 1 1 1 2'] + ls[10:], 10, "'70000' is beyond 65504"),
     (lambda ls: ls[:9] + ['0.5 1.0 2.0'] + ls[10:], 10, 'has 12 numbers'),
     (lambda ls: ls[:2] + ['7 0 1'] + ls[3:], 3, 'has 10 fields'),
     (lambda ls: ['x'] + ls[1:], 1, 'the frame count'),

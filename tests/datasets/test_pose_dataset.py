@@ -527,3 +527,20 @@ def test_cache_with_dataloader_workers(ann):
     (batch, ) = list(loader)
     assert batch['keypoint'].shape == (5, 1, 2, 8, 25, 3)
     assert batch['label'].tolist() == [s['label'] for s in samples]
+
+
+def test_a_frame_dir_of_another_type_is_named(tmp_path):
+    # found by tools/benchmarks/fuzz_inputs.py: was "TypeError: unhashable type: 'numpy.ndarray'"
+    bad = make_sample('b')
+    bad['frame_dir'] = np.array('b')
+    path = write_ann(tmp_path, [make_sample('a'), bad], split=dict(train=['a', 'b']))
+    with pytest.raises(ValueError, match=r"sample #1 .*field 'frame_dir': expected a str, got ndarray"):
+        PoseDataset(path, split='train')
+
+
+def test_a_label_map_that_is_not_utf8_is_one_line(tmp_path):
+    # found by tools/benchmarks/fuzz_inputs.py: was a bare UnicodeDecodeError naming no file
+    label_map = tmp_path / 'labels.txt'
+    label_map.write_bytes(b'walk\n\xff\xferun\n')
+    with pytest.raises(ValueError, match=rf'^{label_map}, line 2: not UTF-8 text \(byte 0xff\)'):
+        PoseDataset(write_ann(tmp_path, [make_sample('a')]), label_map=label_map)

@@ -22,11 +22,13 @@ Example::
 C = 2 (every joint gets confidence 1) or C = 3 with ``score_last=True`` (x, y, score).
 """
 import csv
+import io
 from pathlib import Path
 from typing import Iterable, Optional, Sequence, Union
 
 import numpy as np
 
+from ...utils.fileio import read_utf8
 from .common import ConversionReport, PathLike, Skipped, make_annotation_file, write_annotation_file
 
 SplitNames = Union[str, Sequence[str], None]
@@ -156,7 +158,7 @@ def read_labels_csv(labels_csv: PathLike) -> list:
     """Rows ``(row number, name, label, split)`` of a ``name,label,split`` CSV (header required)."""
     labels_csv = Path(labels_csv)
     rows = []
-    with open(labels_csv, newline='', encoding='utf-8') as f:
+    with io.StringIO(read_utf8(labels_csv), newline='') as f:
         reader = csv.DictReader(f)
         header = [h.strip() for h in (reader.fieldnames or [])]
         missing = [h for h in ('name', 'label', 'split') if h not in header]

@@ -29,6 +29,7 @@ from .ntu_meta import NTU60_CLASSES, NTU120_CLASSES, NTU_MISSING_SKELETONS, XSUB
 NUM_JOINTS = LAYOUTS['nturgb+d'].num_node  # 25
 BODY_FIELDS = 10
 JOINT_FIELDS = 12
+FLOAT16_MAX = float(np.finfo(np.float16).max)  # 65504: keypoints are stored as float16
 LENGTH_NOISE_MAX = 11  # a body seen in this many frames or fewer is noise (when others exist)
 SPREAD_RATIO = 0.8  # a frame is valid when x-extent <= SPREAD_RATIO * y-extent
 SPREAD_NOISE_FRACTION = 0.69754  # a body with at least this fraction of invalid frames is noise
@@ -188,7 +189,7 @@ def _parse_xyz(path: PathLike, xyz_text: list, xyz_line: list) -> np.ndarray:
         xyz = np.array([float(v) for fields in xyz_text for v in fields], dtype=np.float64).reshape(-1, 3)
     except ValueError:
         xyz = None
-    if xyz is not None and np.isfinite(xyz).all():
+    if xyz is not None and (np.abs(xyz) <= FLOAT16_MAX).all():
         return xyz.astype(np.float32)
     for i, fields in enumerate(xyz_text):  # find the line at fault
         line = xyz_line[i // NUM_JOINTS] + i % NUM_JOINTS
@@ -199,6 +200,9 @@ def _parse_xyz(path: PathLike, xyz_text: list, xyz_line: list) -> np.ndarray:
                 raise SkeletonFormatError(path, line, f'joint coordinate {value!r} is not a number') from None
             if not np.isfinite(number):
                 raise SkeletonFormatError(path, line, f'joint coordinate {value!r} is not finite')
+            if abs(number) > FLOAT16_MAX:  # metres in the real files; float16 would store inf
+                raise SkeletonFormatError(path, line, f'joint coordinate {value!r} is beyond {FLOAT16_MAX:g}, the '
+                                          'float16 range of the annotation file')
     raise AssertionError('unreachable: the joint coordinates failed to parse but every value is valid')
 
 

@@ -55,7 +55,8 @@ def read_nwucla_json(path: PathLike) -> dict:
         raise ValueError(f'{path.name}: field "label" is {label} but the name says action a{action:02d}')
 
     try:
-        keypoint = np.asarray(content['skeletons'], dtype=np.float32)  # T, V, C
+        with np.errstate(over='ignore'):  # a value beyond float32 becomes inf: reported below
+            keypoint = np.asarray(content['skeletons'], dtype=np.float32)  # T, V, C
     except (ValueError, TypeError) as err:
         raise ValueError(f'{path.name}: field "skeletons" is not a T x {NUM_JOINTS} x 3 array of numbers '
                          f'({err})') from None
