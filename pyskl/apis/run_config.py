@@ -260,8 +260,10 @@ def prepare_train_config(cfg: Config, dist: dict | None = None, *, work_dir: str
 
     custom = list(cfg.get('custom_hooks') or [])
     wanted = ['TrainingCurvesHook'] if curves else []
+    # a resumed run draws what an uninterrupted one draws, and validates the epoch a kill interrupted
+    wanted.append('RandomStateHook')
     if validate:
-        wanted.append('ValidateOnResumeHook')  # a run killed during epoch N's validation validates it on resume
+        wanted.append('ValidateOnResumeHook')
     if cfg.launcher != 'none':
         # Every process ends an epoch with the same BatchNorm statistics (their mean), so
         # validation, the saved checkpoint and the in-memory model tested after training agree.
@@ -290,6 +292,10 @@ def prepare_train_config(cfg: Config, dist: dict | None = None, *, work_dir: str
         cfg.randomness['seed'] = seed
     if deterministic:
         cfg.randomness['deterministic'] = True
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            if cfg.get(loader) and cfg[loader].get('persistent_workers'):
+                # each epoch's workers are seeded from the main process's torch state, which resume restores
+                cfg[loader]['persistent_workers'] = False
     if auto_scale_lr:
         base = dict(cfg.get('auto_scale_lr') or {})
         base.setdefault('base_batch_size', cfg.train_dataloader['batch_size'] * ORIGINAL_NUM_GPUS)

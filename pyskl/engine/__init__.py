@@ -3,7 +3,8 @@ from .amp import CPUAmpOptimWrapper
 from .checkpoint_hook import AtomicCheckpointHook
 from .curves_hook import TrainingCurvesHook
 from .non_finite import FiniteAmpOptimWrapper, FiniteOptimWrapper, NonFiniteLossError
+from .random_state_hook import RandomStateHook
 from .resume_validation_hook import ValidateOnResumeHook
 
 __all__ = ['AtomicCheckpointHook', 'CPUAmpOptimWrapper', 'TrainingCurvesHook', 'FiniteOptimWrapper',
-           'FiniteAmpOptimWrapper', 'NonFiniteLossError', 'ValidateOnResumeHook']
+           'FiniteAmpOptimWrapper', 'NonFiniteLossError', 'RandomStateHook', 'ValidateOnResumeHook']

@@ -32,7 +32,7 @@ def test_training_without_validation(cfg, tmp_path):
     assert out.launcher == 'none' and out.default_scope == 'pyskl'
     assert not {'val_dataloader', 'val_cfg', 'val_evaluator'} & set(out.keys())
     assert out.default_hooks.checkpoint == dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3)
-    assert out.custom_hooks == [dict(type='TrainingCurvesHook')]
+    assert out.custom_hooks == [dict(type='TrainingCurvesHook'), dict(type='RandomStateHook')]
     assert out.randomness == dict(seed=None)
     assert out.resume is False and out.get('load_from') is None
     assert 'model_wrapper_cfg' not in out
@@ -149,7 +149,8 @@ def test_cpu_processes_get_ddp_without_devices(cfg, tmp_path):
     assert out.model_wrapper_cfg == dict(type='MMDistributedDataParallel', device_ids=None,
                                          find_unused_parameters=True)
     assert 'dist_cfg' not in (out.get('env_cfg') or {})  # the gloo group is up already
-    assert out.custom_hooks == [dict(type='TrainingCurvesHook'), dict(type='SyncBuffersHook')]
+    assert out.custom_hooks == [dict(type='TrainingCurvesHook'), dict(type='RandomStateHook'),
+                                dict(type='SyncBuffersHook')]
 
 
 def test_gpu_processes_use_mmengine_with_nccl(cfg, tmp_path):

@@ -85,6 +85,18 @@ class LocalRandomMixin:
             self._rng_owner = owner
         return self._rng
 
+    def get_rng_state(self) -> Optional[dict]:
+        """The generator's state in this process (None before its first draw), for checkpoints."""
+        if self._rng is None or self._rng_owner != (os.getpid(), None):
+            return None
+        return self._rng.bit_generator.state
+
+    def set_rng_state(self, state: dict) -> None:
+        """Continue from a state :meth:`get_rng_state` returned (in the main process)."""
+        rng = np.random.default_rng()
+        rng.bit_generator.state = state
+        self._rng, self._rng_owner = rng, (os.getpid(), None)
+
 
 def format_repr(obj: Any, **args: Any) -> str:
     """``ClassName(arg=value, ...)``, the way the transform is written in a config."""
