@@ -1,9 +1,11 @@
-"""Auto-resume past a truncated checkpoint (find_resume_checkpoint(readable=True))."""
+"""Checkpoints that cannot be used: auto-resume past a truncated one; one line for one with code in it."""
+import os
+
 import pytest
 import torch
 from mmengine.config import Config
 
-from pyskl.apis import find_resume_checkpoint, prepare_train_config
+from pyskl.apis import find_resume_checkpoint, prepare_train_config, read_checkpoint
 from tiny_runner import tiny_runner_kwargs
 
 
@@ -39,3 +41,20 @@ def test_no_readable_checkpoint_is_one_line(tmp_path):
     with pytest.raises(ValueError, match=rf'^no checkpoint in {tmp_path} is readable \(.*epoch_1.pth is not a '
                                          r'readable checkpoint.*\); resume from another with --resume CKPT'):
         find_resume_checkpoint(str(tmp_path), readable=True)
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (os.system, ('true', ))
+
+
+def test_a_checkpoint_with_code_names_the_cause_in_one_line(tmp_path):
+    path = tmp_path / 'evil.pth'
+    torch.save(dict(state_dict={}, meta=_RunsCode()), path)  # torch's zip format, as a shared file would be
+    with pytest.raises(ValueError) as info:
+        read_checkpoint(str(path))
+    message = str(info.value)
+    assert message == (f'{path} is not a readable checkpoint (it holds more than weights and plain data: Trying to '
+                       'load unsupported GLOBAL posix.system whose module posix is blocked; pyskl loads checkpoints '
+                       'weights-only and runs no code from them)')
+    assert 'weights_only` set to `False' not in message  # torch's advice would run the code
