@@ -7,12 +7,15 @@ wrappers here look at the loss and the gradients of every batch before the step:
 - ``nan_policy='stop'`` (default): raise :class:`NonFiniteLossError`, one line naming the
   epoch and iteration; no step is taken, so no checkpoint with non-finite weights exists.
 - ``nan_policy='skip'``: drop the batch (no step; gradients accumulated for it are
-  discarded), log a warning, and stop as above after ``max_skips`` skipped batches.
+  discarded; the model's buffers, e.g. BatchNorm statistics, which its forward pass
+  changed, are put back), log a warning, and stop as above after ``max_skips`` skipped
+  batches.
 
 In a distributed job the processes agree (one all-reduce of a flag per batch), so they
 skip or stop together.
 """
 import math
+from contextlib import contextmanager
 
 import torch
 from mmengine.dist import all_reduce
@@ -50,6 +53,14 @@ class _NonFiniteCheck:
         if not isinstance(max_skips, int) or max_skips < 0:
             raise ValueError(f'nan_max_skips={max_skips!r}: give a number of batches >= 0')
         self.nan_policy, self.max_skips, self.skipped = nan_policy, max_skips, 0
+        self._buffers: list = []  # (buffer, its value before this batch's forward pass) with 'skip'
+
+    @contextmanager
+    def optim_context(self, model):
+        if self.nan_policy == 'skip':
+            self._buffers = [(b, b.detach().clone()) for b in model.buffers()]
+        with super().optim_context(model):
+            yield
 
     def _grads_finite(self) -> bool:
         grads = [p.grad for group in self.optimizer.param_groups for p in group['params'] if p.grad is not None]
@@ -70,6 +81,9 @@ class _NonFiniteCheck:
         self.zero_grad(**(zero_kwargs or {}))
         if self.nan_policy == 'skip' and self.skipped < self.max_skips:
             self.skipped += 1
+            with torch.no_grad():
+                for buffer, before in self._buffers:
+                    buffer.copy_(before)
             print_log(f'{what} at {_position()}: batch skipped, no step ({self.skipped} of at most '
                       f'{self.max_skips} skipped)', logger='current', level=30)
             return

@@ -51,6 +51,8 @@ def test_skip_drops_the_batch_and_says_so(tmp_path, tiny_runner, caplog):
                          validate=False)
     runner.train()
     assert runner.optim_wrapper.skipped == 2 and _finite(runner.model)
+    # the skipped batches' forward passes did not count in the BatchNorm statistics either
+    assert runner.model.bn.num_batches_tracked.item() == 2 * 3 - 2
     assert (tmp_path / 'epoch_2.pth').is_file()
     log = '\n'.join(p.read_text() for p in tmp_path.glob('*/*.log'))
     assert 'loss is nan at epoch 1, iteration 2/3 (2 overall): batch skipped, no step (1 of at most 2 skipped)' in log
