@@ -12,6 +12,7 @@ process, without ever running pickled code.
 """
 import os.path as osp
 import pickle
+import re
 from collections import OrderedDict
 from typing import Any, Callable
 
@@ -80,8 +81,14 @@ def read_checkpoint(path: str, map_location: str | Callable | torch.device | Non
 def _load_error_reason(err: Exception) -> str:
     """The informative part of a ``torch.load`` error, in one line."""
     text = str(err)
-    if 'WeightsUnpickler error:' in text:  # torch's long weights-only message: keep the cause only
-        cause = text.split('WeightsUnpickler error:', 1)[1].strip().splitlines()[0].split('. ')[0].rstrip('.')
+    if 'WeightsUnpickler error:' in text or 'Weights only load failed' in text:
+        # torch's long weights-only message: keep the cause (torch >= 2.6 puts it in a paragraph of
+        # its own, e.g. "Trying to load unsupported GLOBAL posix.system ..."), not its advice to
+        # load with weights_only=False, which would run the file's code
+        text = text.split('WeightsUnpickler error:', 1)[-1]
+        paragraphs = [p.strip() for p in re.split(r'\n\s*\n', text) if p.strip()]
+        causes = [p for p in paragraphs if not p.startswith(('Weights only load failed', 'Check the documentation'))]
+        cause = (causes or paragraphs or ['?'])[0].splitlines()[0].split('. ')[0].rstrip('.')
         return (f'it holds more than weights and plain data: {cause}; pyskl loads checkpoints weights-only and '
                 'runs no code from them')
     lines = text.strip().splitlines()
