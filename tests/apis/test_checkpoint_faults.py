@@ -5,6 +5,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from pyskl.apis import checkpoint as checkpoint_module
 from pyskl.apis import find_resume_checkpoint, prepare_train_config, read_checkpoint
 from tiny_runner import tiny_runner_kwargs
 
@@ -15,13 +16,15 @@ def _checkpoints(work, *epochs):
     (work / 'last_checkpoint').write_text(str(work / f'epoch_{epochs[-1]}.pth'))
 
 
-def test_a_truncated_latest_checkpoint_falls_back_to_the_newest_readable(tmp_path, capsys):
+def test_a_truncated_latest_checkpoint_falls_back_to_the_newest_readable(tmp_path, monkeypatch):
+    logged = []
+    monkeypatch.setattr(checkpoint_module, 'print_log', lambda msg, **kwargs: logged.append(msg))
     _checkpoints(tmp_path, 1, 2, 3)
     for name in ('epoch_3.pth', 'epoch_2.pth'):
         data = (tmp_path / name).read_bytes()
         (tmp_path / name).write_bytes(data[:len(data) // 2])  # e.g. copied from a full disk
     assert find_resume_checkpoint(str(tmp_path), readable=True) == str(tmp_path / 'epoch_1.pth')
-    message = capsys.readouterr().out.split(' - WARNING - ')[1]  # mmengine's console logger
+    message, = logged
     assert message.startswith(f'Resuming from {tmp_path / "epoch_1.pth"}, the newest readable checkpoint; skipped: '
                               f'{tmp_path / "epoch_3.pth"} is not a readable checkpoint (')
     assert f'{tmp_path / "epoch_2.pth"} is not a readable checkpoint' in message
