@@ -70,12 +70,12 @@ class _RestrictedUnpickler(pickle.Unpickler):
             return _ALLOWED[(module, name)]
         except KeyError:
             raise UnsafePickleError(
-                f'{self._path}: refusing to unpickle {module}.{name}: annotation files may only '
+                f'{self._path}: refusing to unpickle {module}.{name}: annotation and result files may only '
                 'hold numpy arrays and plain Python types') from None
 
     def persistent_load(self, pid: Any) -> Any:
         raise UnsafePickleError(
-            f'{self._path}: refusing to resolve a persistent id: annotation files may only hold '
+            f'{self._path}: refusing to resolve a persistent id: annotation and result files may only hold '
             'numpy arrays and plain Python types')
 
 

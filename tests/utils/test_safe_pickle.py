@@ -63,7 +63,7 @@ def test_refuses_os_system_without_running_it(tmp_path, protocol):
     msg = str(info.value)
     assert str(path) in msg
     assert f'refusing to unpickle {os.system.__module__}.system' in msg
-    assert 'annotation files may only hold numpy arrays and plain Python types' in msg
+    assert 'annotation and result files may only hold numpy arrays and plain Python types' in msg
     assert not marker.exists()
     assert isinstance(info.value, ValueError)
 
