@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -193,7 +194,7 @@ def reference(root: Path) -> dict:
 
 
 # where to kill: (name, line pattern that starts the clock, delay range in seconds)
-MOMENTS = [('mid-epoch', PROGRESS.pattern, (0.0, 4.0)),
+MOMENTS = [('mid-epoch', PROGRESS.pattern, (0.0, 1.5)),
            ('checkpoint save', 'Saving checkpoint at', (0.0, 0.3)),
            ('validation', 'Saving checkpoint at', (0.4, 2.5)),
            ('final test', 'Testing the last checkpoint', (0.0, 2.0)),
@@ -221,7 +222,7 @@ def kill_trial(root: Path, i: int, moment: tuple, rng: random.Random, ref: dict)
     work = root / f'kill{i}'
     run = Run(train_cmd(work))
     if pattern is None:
-        time.sleep(rng.uniform(2.0, ref['seconds']))
+        time.sleep(rng.uniform(2.0, 0.9 * ref['seconds']))  # before the run would end by itself
     else:
         nth = rng.choice([1, 2]) if name != 'final test' else 1  # epoch 1 or 2
         for _ in range(nth):
@@ -492,11 +493,14 @@ def main(argv=None) -> int:
             equal = sum(t['bit_equal'] for t in trials)
             lost = sum(len(t['lost']) for t in trials)
             worst = max(t['max_abs_diff'] for t in trials)
-            where = ', '.join(f'{m[0]} {sum(t["moment"] == m[0] for t in trials)}' for m in MOMENTS)
+            landed = Counter(t['landed'] if not t['finished_before_kill'] else 'after the run had ended'
+                             for t in trials)
+            where = ', '.join(f'{name} {n}' for name, n in sorted(landed.items()))
             rows.append(('SIGKILL at a random moment, then the same command', len(trials),
                          sum(t['bit_equal'] and not t['lost'] for t in trials),
                          f'{equal}/{len(trials)} final weights bit-equal to the uninterrupted run (max abs diff '
-                         f'{worst:g}); {lost} checkpoints lost or unreadable; killed: {where}'))
+                         f'{worst:g}); {lost} checkpoints lost or unreadable; where the kill landed (last log '
+                         f'line): {where}'))
         if 'rank' in args.scenarios:
             r = rank_dies(root)
             record['rank'] = r
