@@ -2,7 +2,9 @@
 
 A learning rate far too high makes the loss ``nan`` or ``inf``; one such step turns every
 weight into ``nan``, and the run would go on, checkpoint and test nonsense. The optimizer
-wrappers here look at the loss and the gradients of every batch before the step:
+wrappers here look at the loss and the gradients of every batch before the step, and at
+the weights after it (a step can overflow float32 with finite gradients; that always
+stops the run, before any checkpoint holds such a weight):
 
 - ``nan_policy='stop'`` (default): raise :class:`NonFiniteLossError`, one line naming the
   epoch and iteration; no step is taken, so no checkpoint with non-finite weights exists.
@@ -66,6 +68,10 @@ class _NonFiniteCheck:
         grads = [p.grad for group in self.optimizer.param_groups for p in group['params'] if p.grad is not None]
         return not grads or bool(torch.isfinite(torch.nn.utils.get_total_norm(grads)))
 
+    def _params_finite(self) -> bool:
+        params = [p for group in self.optimizer.param_groups for p in group['params']]
+        return not params or bool(torch.isfinite(torch.nn.utils.get_total_norm(params)))
+
     def update_params(self, loss: torch.Tensor, step_kwargs: dict | None = None,
                       zero_kwargs: dict | None = None) -> None:
         value = float(loss.detach())
@@ -76,6 +82,10 @@ class _NonFiniteCheck:
             if self.should_update():
                 self.step(**(step_kwargs or {}))
                 self.zero_grad(**(zero_kwargs or {}))
+                if not self._params_finite():  # finite gradients, but a step too large for float32
+                    raise NonFiniteLossError(
+                        f'the step at {_position()} made a weight nan or inf; training stopped before any '
+                        'checkpoint holds it; lower the learning rate')
             return
         what = f'loss is {value}' if not math.isfinite(value) else 'a gradient is not finite'
         self.zero_grad(**(zero_kwargs or {}))

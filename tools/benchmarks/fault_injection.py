@@ -366,7 +366,7 @@ def nan_loss(root: Path) -> list:
         run = Run(train_cmd(work, *options))
         run.wait()
         pattern = (r'at epoch \d+, iteration \d+/\d+ .*training stopped' if policy == 'stop'
-                   else r'3 batches skipped already')
+                   else r'3 batches skipped already|made a weight nan or inf')
         one, last = one_line_error(run, pattern)
         finite = True
         for path in work.glob('*.pth'):
