@@ -56,27 +56,34 @@ class _NonFiniteCheck:
             raise ValueError(f'nan_max_skips={max_skips!r}: give a number of batches >= 0')
         self.nan_policy, self.max_skips, self.skipped = nan_policy, max_skips, 0
         self._buffers: list = []  # (buffer, its value before this batch's forward pass) with 'skip'
+        self._model = None  # the model of the batch (optim_context), whose buffers are checked
 
     @contextmanager
     def optim_context(self, model):
+        self._model = model
         if self.nan_policy == 'skip':
             self._buffers = [(b, b.detach().clone()) for b in model.buffers()]
         with super().optim_context(model):
             yield
 
+    @staticmethod
+    def _finite(tensors: list) -> bool:
+        return not tensors or bool(torch.isfinite(torch.nn.utils.get_total_norm(tensors)))
+
     def _grads_finite(self) -> bool:
-        grads = [p.grad for group in self.optimizer.param_groups for p in group['params'] if p.grad is not None]
-        return not grads or bool(torch.isfinite(torch.nn.utils.get_total_norm(grads)))
+        return self._finite([p.grad for g in self.optimizer.param_groups for p in g['params'] if p.grad is not None])
 
     def _params_finite(self) -> bool:
-        params = [p for group in self.optimizer.param_groups for p in group['params']]
-        return not params or bool(torch.isfinite(torch.nn.utils.get_total_norm(params)))
+        return self._finite([p for group in self.optimizer.param_groups for p in group['params']])
 
     def update_params(self, loss: torch.Tensor, step_kwargs: dict | None = None,
                       zero_kwargs: dict | None = None) -> None:
         value = float(loss.detach())
         self.backward(self.scale_loss(loss))
-        bad = torch.tensor(float(not math.isfinite(value) or (self.check_grads and not self._grads_finite())))
+        grads_ok = not self.check_grads or self._grads_finite()
+        # huge activations can make BatchNorm's running statistics inf while the loss stays finite
+        buffers_ok = self._model is None or self._finite([b for b in self._model.buffers() if b.is_floating_point()])
+        bad = torch.tensor(float(not (math.isfinite(value) and grads_ok and buffers_ok)))
         all_reduce(bad)  # one process's bad batch is every process's (no-op without a process group)
         if bad.item() == 0:
             if self.should_update():
@@ -87,7 +94,9 @@ class _NonFiniteCheck:
                         f'the step at {_position()} made a weight nan or inf; training stopped before any '
                         'checkpoint holds it; lower the learning rate')
             return
-        what = f'loss is {value}' if not math.isfinite(value) else 'a gradient is not finite'
+        what = (f'loss is {value}' if not math.isfinite(value) else 'a gradient is not finite' if not grads_ok
+                else 'a buffer (e.g. a BatchNorm statistic) is not finite' if not buffers_ok
+                else 'another process\'s batch is not finite')
         self.zero_grad(**(zero_kwargs or {}))
         if self.nan_policy == 'skip' and self.skipped < self.max_skips:
             self.skipped += 1

@@ -97,3 +97,17 @@ def test_a_step_that_overflows_the_weights_stops_the_run(tmp_path, tiny_runner):
                                                  r'nan or inf; training stopped before any checkpoint holds it'):
         runner.train()
     assert not list(tmp_path.glob('*.pth'))
+
+
+def test_an_infinite_batchnorm_statistic_with_a_finite_loss_is_caught(tmp_path, tiny_runner):
+    # found by the fault-injection suite: running_var became inf while the loss stayed finite
+    model = NanAt(set())
+
+    def poison(module, args, out):
+        module.running_var.data.fill_(float('inf'))  # .data: not part of the autograd graph
+
+    model.bn.register_forward_hook(poison)
+    runner = tiny_runner(tmp_path, model=model, optim_wrapper=_wrapper(), validate=False)
+    with pytest.raises(NonFiniteLossError, match=r'^a buffer \(e.g. a BatchNorm statistic\) is not finite at epoch 1, '
+                                                 r'iteration 1/3'):
+        runner.train()
