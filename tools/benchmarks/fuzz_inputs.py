@@ -368,7 +368,9 @@ TARGETS = dict(ntu=(run_ntu, (NTU_NAME, )), nwucla=(run_nwucla, (UCLA_NAME, )),
 def fuzz(target: str, trials: int, seed: int, timeout: float = 20.0) -> list[tuple[str, str, str]]:
     """``trials`` mutated inputs for ``target``: a list of (mutation, outcome, detail)."""
     from mmengine.logging import MMLogger
-    MMLogger.get_current_instance().setLevel(logging.ERROR)  # the dataset's skip warnings: counted, not shown
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # the dataset's skip warnings: counted, not shown
     run, names = TARGETS[target]
     rng, nrng = random.Random(f'{target}-{seed}'), np.random.default_rng([seed, len(target)])
     results = []
@@ -391,6 +393,7 @@ def fuzz(target: str, trials: int, seed: int, timeout: float = 20.0) -> list[tup
             results.append((trial['kind'], outcome, detail))
     finally:
         signal.signal(signal.SIGALRM, previous)
+        logger.setLevel(level)
     return results
 
 
