@@ -25,6 +25,7 @@ from mmengine.logging import MessageHub, print_log
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 
 from pyskl.registry import OPTIM_WRAPPERS
+from .amp import CPUAmpOptimWrapper
 
 NAN_POLICIES = ('stop', 'skip')
 
@@ -138,9 +139,20 @@ class FiniteAmpOptimWrapper(_NonFiniteCheck, AmpOptimWrapper):
         self._setup_check(nan_policy, max_skips)
 
 
+@OPTIM_WRAPPERS.register_module()
+class FiniteCPUAmpOptimWrapper(_NonFiniteCheck, CPUAmpOptimWrapper):
+    """``CPUAmpOptimWrapper`` (bfloat16 autocast, no loss scaling) that refuses non-finite losses,
+    gradients and buffers."""
+
+    def __init__(self, *args, nan_policy: str = 'stop', max_skips: int = 10, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._setup_check(nan_policy, max_skips)
+
+
 def guard_optim_wrapper(optim_wrapper: dict, nan_policy: str = 'stop', max_skips: int = 10) -> dict:
     """``optim_wrapper`` (a config dict) with mmengine's wrapper swapped for its checking twin."""
-    twins = {'OptimWrapper': 'FiniteOptimWrapper', 'AmpOptimWrapper': 'FiniteAmpOptimWrapper'}
+    twins = {'OptimWrapper': 'FiniteOptimWrapper', 'AmpOptimWrapper': 'FiniteAmpOptimWrapper',
+             'CPUAmpOptimWrapper': 'FiniteCPUAmpOptimWrapper'}
     kind = str(optim_wrapper.get('type', 'OptimWrapper')).replace('mmengine.', '')
     if kind not in twins:  # a wrapper of the user's own: leave it alone
         return dict(optim_wrapper)

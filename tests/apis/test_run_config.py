@@ -87,10 +87,10 @@ def test_a_missing_annotation_file_names_the_config_entry(cfg, tmp_path):
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU choice')
 def test_amp_on_cpu_is_bfloat16(cfg, tmp_path):
     out = prepare_train_config(copy.deepcopy(cfg), work_dir=str(tmp_path), amp=True, validate=True, test=True)
-    assert out.optim_wrapper['type'] == 'CPUAmpOptimWrapper'
+    assert out.optim_wrapper['type'] == 'FiniteCPUAmpOptimWrapper'  # CPUAmpOptimWrapper with the finite checks
     assert out.val_cfg['fp16'] and out.test_cfg['fp16']  # validation and the final test autocast too
     assert prepare_train_config(copy.deepcopy(cfg), work_dir=str(tmp_path), amp='bfloat16').optim_wrapper[
-        'type'] == 'CPUAmpOptimWrapper'
+        'type'] == 'FiniteCPUAmpOptimWrapper'
     with pytest.raises(ValueError, match='float16 needs a CUDA GPU'):
         prepare_train_config(copy.deepcopy(cfg), work_dir=str(tmp_path), amp='float16')
     with pytest.raises(ValueError, match='choose float16 or bfloat16'):

@@ -111,3 +111,10 @@ def test_an_infinite_batchnorm_statistic_with_a_finite_loss_is_caught(tmp_path, 
     with pytest.raises(NonFiniteLossError, match=r'^a buffer \(e.g. a BatchNorm statistic\) is not finite at epoch 1, '
                                                  r'iteration 1/3'):
         runner.train()
+
+
+def test_every_wrapper_kind_gets_its_checking_twin():
+    from pyskl.engine.non_finite import guard_optim_wrapper
+    for kind in ('OptimWrapper', 'AmpOptimWrapper', 'CPUAmpOptimWrapper'):
+        assert guard_optim_wrapper(dict(type=kind))['type'] == 'Finite' + kind
+    assert guard_optim_wrapper(dict(type='MyWrapper')) == dict(type='MyWrapper')  # the user's own: untouched
