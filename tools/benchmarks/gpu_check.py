@@ -141,6 +141,7 @@ def speed(check: Check, device: str, out: str) -> list[dict]:
             cmd = [sys.executable, 'tools/benchmarks/model_speed.py', SPEED_CONFIG, '--device', device,
                    '--batch', str(batch), '--json', osp.join(tmp, f'{name}.json')]
             cmd += ['--amp'] if amp else []
+            cmd += ['--cudnn-benchmark'] if device == 'cuda' else []
             cmd += ['--iters', '1', '--warmup', '0'] if smoke else []
             status, _ = check.run(cmd, timeout=300)
             if status != 0:
@@ -321,15 +322,16 @@ def fuse(check: Check, ann: str, results: dict) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------- the report
 def speed_table(rows: list[dict]) -> list[str]:
     """One line per run and implementation, from model_speed.py's JSON."""
-    lines = ['| run | implementation | train samples/s | infer clips/s | peak memory (MiB) |',
-             '|---|---|---|---|---|']
+    lines = ['| run | implementation | train samples/s | inference clips/s | train GEMM % | peak memory (MiB) |',
+             '|---|---|---|---|---|---|']
     for row in rows:
-        for impl, r in (row.get('impls') or {}).items():
-            lines.append(f'| {row["run"]} | {impl} | {r.get("train_samples_per_s", float("nan")):.1f} | '
-                         f'{r.get("infer_clips_per_s", float("nan")):.1f} | {r.get("peak_memory_mib", float("nan")):.0f} |')
-        if row.get('ratios'):
-            lines.append(f'| {row["run"]} | fast / reference | {row["ratios"].get("train", float("nan")):.2f}x | '
-                         f'{row["ratios"].get("infer", float("nan")):.2f}x | |')
+        for impl, r in row.get('results', {}).items():
+            lines.append(f'| {row["run"]} | {impl} | {r["train_samples_per_s"]:.1f} | {r["predict_clips_per_s"]:.1f} '
+                         f'| {100 * r["train_gemm_fraction"]:.1f} | {r["memory"]["peak"] / 2**20:.0f} |')
+        if row.get('ratio'):
+            ratio = row['ratio']
+            lines.append(f'| {row["run"]} | fast / reference | x{ratio["train"]:.2f} | x{ratio["predict"]:.2f} | '
+                         f'| x{ratio["peak_memory"]:.2f} |')
     return lines
 
 
