@@ -14,7 +14,7 @@ from ..checkpoint import load_pretrained
 from ..graph import Graph
 from ..layers import DGGCN, DGTCN, UnitTCN
 from ..layers.dggcn import check_impl
-from ..layers.fused import conv_bn, plain_bn, use_fast
+from ..layers.fused import act_, conv_bn, from_channel_major, plain_bn, to_channel_major, use_fast
 
 EPS = 1e-4
 DATA_BN_TYPES = ('VC', 'MVC', None)
@@ -37,15 +37,26 @@ class DGBlock(nn.Module):
             self.residual = nn.Identity()
         else:
             self.residual = UnitTCN(in_channels, out_channels, kernel_size=1, stride=stride)
+        self.fast = (impl == 'fast' and self.gcn.fast and self.tcn.fast
+                     and (not isinstance(self.residual, UnitTCN) or plain_bn(self.residual.bn)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if use_fast(self.fast, x):
+            return from_channel_major(self.forward_channel_major(to_channel_major(x)))
         out = self.tcn(self.gcn(x))
-        if isinstance(self.residual, UnitTCN) and use_fast(self.impl == 'fast' and plain_bn(self.residual.bn), x):
-            res = conv_bn(x, [(self.residual.conv, self.residual.bn)], self.training, self.residual.stride)[0]
-            out = out + self.residual.drop(res)  # BN folded into the strided 1x1 conv in eval
-        elif self.residual is not None:
+        if self.residual is not None:
             out = out + self.residual(x)
         return self.relu(out)
+
+    def forward_channel_major(self, x: torch.Tensor) -> torch.Tensor:
+        """The fast path on ``(C, N, T, V)`` (see ``pyskl/models/layers/fused.py``)."""
+        out = self.tcn.forward_channel_major(self.gcn.forward_channel_major(x))
+        if isinstance(self.residual, UnitTCN):  # BN folded into the strided 1x1 product in eval
+            res = conv_bn(x, [(self.residual.conv, self.residual.bn)], self.training, self.residual.stride)[0]
+            out = out + self.residual.drop(res)
+        elif self.residual is not None:
+            out = out + x
+        return act_(self.relu, out)
 
 
 @MODELS.register_module()
@@ -162,7 +173,14 @@ class DGSTGCN(BaseModule):
             x = self.data_bn(x.view(N, M * V * C, T))
         else:
             x = self.data_bn(x.view(N * M, V * C, T))
-        x = x.view(N, M, V, C, T).permute(0, 1, 3, 4, 2).contiguous().view(N * M, C, T, V)
-        for block in self.gcn:
-            x = block(x)
+        x = x.view(N, M, V, C, T)
+        if all(use_fast(block.fast, x) for block in self.gcn):  # channel-major from the first block to the last
+            x = x.permute(3, 0, 1, 4, 2).reshape(C, N * M, T, V)
+            for block in self.gcn:
+                x = block.forward_channel_major(x)
+            x = x.transpose(0, 1)
+        else:
+            x = x.permute(0, 1, 3, 4, 2).contiguous().view(N * M, C, T, V)
+            for block in self.gcn:
+                x = block(x)
         return x.reshape((N, M) + x.shape[1:])  # N * M, C', T', V -> N, M, C', T', V

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from .builders import build_activation, build_norm
-from .fused import conv_bn, plain_bn, use_fast
+from .fused import act_, conv_bn, from_channel_major, plain_bn, to_channel_major, use_fast
 
 BRANCH_MODES = (None, 'T', 'NA')  # off, pooled over time, one graph per frame
 DYNAMIC_ACTIVATIONS = ('tanh', 'relu', 'sigmoid', 'softmax')
@@ -153,29 +153,41 @@ class DGGCN(nn.Module):
         return torch.einsum('nkctv,nkctvw->nkctw', pre_x, A)
 
     def forward_fast(self, x: torch.Tensor) -> torch.Tensor:
-        n, _, t, v = x.shape
+        return from_channel_major(self.forward_channel_major(to_channel_major(x)))
+
+    def forward_channel_major(self, x: torch.Tensor) -> torch.Tensor:
+        """The fast path on ``(C, N, T, V)`` (see ``fused.py``)."""
+        _, n, t, v = x.shape
         k, c = self.num_subsets, self.mid_channels
-        # one GEMM for pre and down (both read x), one BN over their channels; BN folded in eval
+        # one product for pre and down (both read x), one BN over their channels; BN folded in eval
         parts = [(self.pre[0], self.pre[1])]
         if isinstance(self.down, nn.Sequential):
             parts.append((self.down[0], self.down[1]))
         outs = conv_bn(x, parts, self.training)
-        pre_x = self.act(outs[0])
         res = outs[1] if len(outs) > 1 else x
-        pre_x = pre_x.contiguous().view(n, k, c, t, v)  # channels last -> N, K, C', T, V for the graph
+        pre_x = self.act(outs[0]).view(k, c, n, t, v)
         if self.ctr is None and self.ada is None:
-            # static graph: one matmul per subset over all channels and frames
-            x = torch.matmul(pre_x.view(n, k, c * t, v), self.A)
+            # static graph: one product per subset over all channels, samples and frames
+            x = torch.matmul(pre_x.view(k, c * n * t, v), self.A)
         else:
-            pooled = x if 'NA' in (self.ctr, self.ada) else x.mean(dim=-2, keepdim=True)
-            x1, x2 = conv_bn(pooled, [(self.conv1, None), (self.conv2, None)], self.training)  # one GEMM
-            A = self.dynamic_graph(x, x1, x2)
-            if A.shape[3] != 1:  # one graph per frame
-                x = self.aggregate(pre_x, A)
-            elif A.shape[2] == 1:  # one graph per subset: a matmul over all channels and frames
-                x = torch.matmul(pre_x.view(n, k, c * t, v), A[:, :, 0, 0])
-            else:  # one graph per channel
+            pooled = x if 'NA' in (self.ctr, self.ada) else x.mean(dim=2, keepdim=True)
+            x1, x2 = conv_bn(pooled, [(self.conv1, None), (self.conv2, None)], self.training)  # one product
+            A = self.dynamic_graph_channel_major(x1.view(k, c, n, -1, v), x2.view(k, c, n, -1, v))
+            if A.shape[3] == 1:  # one graph per (channel or subset, sample): batched over them
                 x = torch.matmul(pre_x, A[:, :, :, 0])
-        x = x.reshape(n, k * c, t, v)
-        x = conv_bn(x, [(self.post, self.bn)], self.training)[0]
-        return self.act(x + res)
+            else:  # one graph per frame
+                x = torch.matmul(pre_x.unsqueeze(-2), A).squeeze(-2)
+        x = conv_bn(x.reshape(k * c, n, t, v), [(self.post, self.bn)], self.training)[0]
+        return act_(self.act, x + res)
+
+    def dynamic_graph_channel_major(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+        """``dynamic_graph`` for channel-major ``x1``, ``x2`` (K, C', N, T or 1, V):
+        ``(K, C' or 1, N, T or 1, V, V)``."""
+        scale = (lambda w: w[:, None, None, None, None, None]) if self.subset_wise else (lambda w: w[0])
+        A = self.A[:, None, None, None]  # K, 1 (C), 1 (N), 1 (T), V, V
+        if self.ctr is not None:
+            A = A + self.ctr_act(x1.unsqueeze(-1) - x2.unsqueeze(-2)) * scale(self.alpha)
+        if self.ada is not None:
+            ada = torch.einsum('kcntv,kcntw->kntvw', x1, x2)[:, None]  # K, 1, N, T or 1, V, V
+            A = A + self.ada_act(ada) * scale(self.beta)
+        return A

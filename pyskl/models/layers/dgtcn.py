@@ -15,7 +15,8 @@ from torch import nn
 
 from .builders import build_activation, build_norm
 from .dggcn import check_impl
-from .fused import conv_bn, plain_bn, use_fast
+from .fused import (act_temporal_conv, batch_norm, conv_bn, from_channel_major, plain_bn, pointwise_conv,
+                    to_channel_major, use_fast)
 
 
 class UnitTCN(nn.Module):
@@ -124,23 +125,29 @@ class DGTCN(nn.Module):
         return self.forward_fast(x) if use_fast(self.fast, x) else self.forward_reference(x)
 
     def forward_fast(self, x: torch.Tensor) -> torch.Tensor:
+        return from_channel_major(self.forward_channel_major(to_channel_major(x)))
+
+    def forward_channel_major(self, x: torch.Tensor) -> torch.Tensor:
+        """The fast path on ``(C, N, T, V)`` (see ``fused.py``)."""
         v = x.shape[-1]
-        x = torch.cat([x, x.mean(-1, keepdim=True)], -1)  # N, C, T, V -> N, C, T, V + 1
-        # one GEMM for the branch reductions: weights concatenated at forward time, one BN over the
-        # reduced channels (folded into the GEMM in eval)
+        x = torch.cat([x, x.mean(-1, keepdim=True)], -1)  # C, N, T, V -> C, N, T, V + 1
+        # one product for the branch reductions: weights concatenated at forward time, one BN over
+        # the reduced channels (folded into the product in eval)
         reduced = [i for i, cfg in enumerate(self.ms_cfg) if cfg != '1x1']
         parts = [(self.branches[i][0], self.branches[i][1]) for i in reduced]
         outs = dict(zip(reduced, conv_bn(x, parts, self.training))) if parts else {}
         for i, branch in enumerate(self.branches):
-            if i in outs:
-                outs[i] = branch[3](branch[2](outs[i]))  # act, then the temporal conv or max-pool
-            else:  # '1x1'
-                outs[i] = branch(x)
-        out = torch.cat([outs[i] for i in range(self.num_branches)], dim=1)
-        # joint-skeleton fusion as one matmul over the joints, [I; add_coeff]: no slices of `out`
-        fuse = torch.cat([torch.eye(v, dtype=out.dtype, device=out.device), self.add_coeff[None, :v]])
-        feat = torch.matmul(out, fuse)
-        feat = self.transform[1](self.transform[0](feat))
+            if i not in outs:  # '1x1'
+                outs[i] = pointwise_conv(x, branch)
+            elif isinstance(branch[3], nn.MaxPool2d):  # over T: channels act as the batch, samples as channels
+                outs[i] = branch[3](branch[2](outs[i]))
+            else:
+                outs[i] = branch[3].drop(act_temporal_conv(outs[i], branch[2], branch[3].conv))
+        out = torch.cat([outs[i] for i in range(self.num_branches)])
+        # joint-skeleton fusion: the global joint, scaled per joint, added to every joint; the
+        # backward pass keeps a copy of the global joint only, so `out` is freed after the forward
+        feat = torch.addcmul(out[..., :v], out[..., v:].contiguous(), self.add_coeff[:v])
+        feat = self.transform[1](batch_norm(feat, self.transform[0], self.training))
         return self.drop(conv_bn(feat, [(self.transform[2], self.bn)], self.training)[0])
 
     def forward_reference(self, x: torch.Tensor) -> torch.Tensor:
