@@ -16,7 +16,7 @@ from torch import nn
 from .builders import build_activation, build_norm
 from .dggcn import check_impl
 from .fused import (act_temporal_conv, batch_norm, conv_bn, from_channel_major, plain_bn, pointwise_conv,
-                    to_channel_major, use_fast)
+                    temporal_max_pool, to_channel_major, use_fast)
 
 
 class UnitTCN(nn.Module):
@@ -139,8 +139,8 @@ class DGTCN(nn.Module):
         for i, branch in enumerate(self.branches):
             if i not in outs:  # '1x1'
                 outs[i] = pointwise_conv(x, branch)
-            elif isinstance(branch[3], nn.MaxPool2d):  # over T: channels act as the batch, samples as channels
-                outs[i] = branch[3](branch[2](outs[i]))
+            elif isinstance(branch[3], nn.MaxPool2d):
+                outs[i] = temporal_max_pool(branch[2](outs[i]), branch[3])
             else:
                 outs[i] = branch[3].drop(act_temporal_conv(outs[i], branch[2], branch[3].conv))
         out = torch.cat([outs[i] for i in range(self.num_branches)])

@@ -26,8 +26,9 @@ def plain_bn(module) -> bool:
 
 
 def use_fast(fast: bool, x: torch.Tensor) -> bool:
-    """The fast path runs in float precision only: under autocast the reference path runs."""
-    return fast and not torch.is_autocast_enabled(x.device.type)
+    """Whether the fast path runs (under autocast too: with bfloat16 on CPU it measured x1.6
+    training and x1.5 inference over the reference path, ``model_speed.py --amp``)."""
+    return fast
 
 
 def to_channel_major(x: torch.Tensor) -> torch.Tensor:
@@ -55,7 +56,7 @@ def _momentum(bn: nn.BatchNorm2d) -> float:
 
 def _matmul_bias(weight: torch.Tensor, bias: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """``weight (C_out, C_in) @ x (C_in, N, T, V) + bias``, shaped ``(C_out, N, T, V)``."""
-    y = torch.addmm(bias[:, None], weight, x.reshape(x.shape[0], -1))
+    y = torch.mm(weight, x.reshape(x.shape[0], -1)).add_(bias[:, None])  # measured faster than addmm
     return y.view((weight.shape[0], ) + x.shape[1:])
 
 
@@ -179,6 +180,25 @@ def act_temporal_conv(x: torch.Tensor, act: nn.Module, conv: nn.Conv2d) -> torch
     """
     z = act_(act, x.transpose(0, 1).clone(memory_format=torch.contiguous_format))  # C, N, T, V -> N, C, T, V
     return conv(z).transpose(0, 1)
+
+
+def temporal_max_pool(x: torch.Tensor, pool: nn.MaxPool2d) -> torch.Tensor:
+    """``pool`` (a ``(kernel, 1)`` max-pooling over time) of a channel-major ``x``.
+
+    Without gradients: the maximum of ``kernel`` shifted views, which measured several times
+    faster than ``max_pool2d``; with gradients ``max_pool2d`` itself, whose backward passes each
+    tie to the first maximum of its window.
+    """
+    if torch.is_grad_enabled() and x.requires_grad:
+        return pool(x)  # channels act as the batch, samples as channels
+    k, s, p = pool.kernel_size[0], pool.stride[0], pool.padding[0]
+    t_out = (x.shape[2] + 2 * p - k) // s + 1
+    padded = F.pad(x, (0, 0, p, p), value=float('-inf')) if p else x
+    span = (t_out - 1) * s + 1
+    out = padded[:, :, :span:s]
+    for j in range(1, k):
+        out = torch.maximum(out, padded[:, :, j:j + span:s])
+    return out
 
 
 def pointwise_conv(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
