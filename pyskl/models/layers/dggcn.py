@@ -185,8 +185,8 @@ class DGGCN(nn.Module):
         ``(K, C' or 1, N, T or 1, V, V)``."""
         scale = (lambda w: w[:, None, None, None, None, None]) if self.subset_wise else (lambda w: w[0])
         A = self.A[:, None, None, None]  # K, 1 (C), 1 (N), 1 (T), V, V
-        if self.ctr is not None:
-            A = A + self.ctr_act(x1.unsqueeze(-1) - x2.unsqueeze(-2)) * scale(self.alpha)
+        if self.ctr is not None:  # K, C', N, T or 1, V, V
+            A = A + act_(self.ctr_act, x1.unsqueeze(-1) - x2.unsqueeze(-2)) * scale(self.alpha)
         if self.ada is not None:
             ada = torch.einsum('kcntv,kcntw->kntvw', x1, x2)[:, None]  # K, 1, N, T or 1, V, V
             A = A + self.ada_act(ada) * scale(self.beta)

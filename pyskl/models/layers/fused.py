@@ -164,10 +164,15 @@ def batch_norm_train(x: torch.Tensor, bns, conv_bias: torch.Tensor | None = None
     return y.view(x.shape)
 
 
+IN_PLACE = {nn.ReLU: torch.relu_, nn.Tanh: torch.tanh_, nn.Sigmoid: torch.sigmoid_}
+
+
 def act_(act: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """``act(x)``, in place for a ReLU on a fresh tensor ``x`` that no op has saved (in place on a
-    view would cost autograd two copies in the backward pass, so views get a new tensor)."""
-    return x.relu_() if type(act) is nn.ReLU and x._base is None else act(x)
+    """``act(x)``, in place for a ReLU, Tanh or Sigmoid on a fresh tensor ``x`` that no op has
+    saved (in place on a view would cost autograd two copies in the backward pass, so views get
+    a new tensor)."""
+    in_place = IN_PLACE.get(type(act))
+    return in_place(x) if in_place is not None and x._base is None else act(x)
 
 
 def act_temporal_conv(x: torch.Tensor, act: nn.Module, conv: nn.Conv2d) -> torch.Tensor:
