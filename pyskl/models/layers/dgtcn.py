@@ -15,7 +15,7 @@ from torch import nn
 
 from .builders import build_activation, build_norm
 from .dggcn import check_impl
-from .fused import (act_temporal_conv, batch_norm, conv_bn, from_channel_major, plain_bn, pointwise_conv,
+from .fused import (AppendGlobalJoint, FuseGlobalJoint, act_temporal_conv, batch_norm, conv_bn, from_channel_major, plain_bn, pointwise_conv,
                     temporal_max_pool, to_channel_major, use_fast)
 
 
@@ -130,7 +130,7 @@ class DGTCN(nn.Module):
     def forward_channel_major(self, x: torch.Tensor) -> torch.Tensor:
         """The fast path on ``(C, N, T, V)`` (see ``fused.py``)."""
         v = x.shape[-1]
-        x = torch.cat([x, x.mean(-1, keepdim=True)], -1)  # C, N, T, V -> C, N, T, V + 1
+        x = AppendGlobalJoint.apply(x)  # C, N, T, V -> C, N, T, V + 1
         # one product for the branch reductions: weights concatenated at forward time, one BN over
         # the reduced channels (folded into the product in eval)
         reduced = [i for i, cfg in enumerate(self.ms_cfg) if cfg != '1x1']
@@ -144,9 +144,7 @@ class DGTCN(nn.Module):
             else:
                 outs[i] = branch[3].drop(act_temporal_conv(outs[i], branch[2], branch[3].conv))
         out = torch.cat([outs[i] for i in range(self.num_branches)])
-        # joint-skeleton fusion: the global joint, scaled per joint, added to every joint; the
-        # backward pass keeps a copy of the global joint only, so `out` is freed after the forward
-        feat = torch.addcmul(out[..., :v], out[..., v:].contiguous(), self.add_coeff[:v])
+        feat = FuseGlobalJoint.apply(out, self.add_coeff[:v])  # C, N, T, V + 1 -> C, N, T, V
         feat = self.transform[1](batch_norm(feat, self.transform[0], self.training))
         return self.drop(conv_bn(feat, [(self.transform[2], self.bn)], self.training)[0])
 

@@ -175,6 +175,46 @@ def act_(act: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return in_place(x) if in_place is not None and x._base is None else act(x)
 
 
+class AppendGlobalJoint(torch.autograd.Function):
+    """``cat([x, x.mean(-1, keepdim=True)], -1)``: DG-TCN's extra joint, the mean over joints.
+
+    The backward pass is one op, ``grad[..., :V] + grad[..., V:] / V``, where autograd's would
+    expand, divide and add the mean's gradient as three full-size tensors.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        return torch.cat([x, x.mean(-1, keepdim=True)], -1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        v = grad.shape[-1] - 1
+        return grad[..., :v] + grad[..., v:] / v
+
+
+class FuseGlobalJoint(torch.autograd.Function):
+    """``out[..., :V] + out[..., V:] * coeff``: DG-TCN's joint-skeleton fusion, the global joint's
+    features added to every joint with a learned per-joint scale.
+
+    It keeps only the global joint for the backward pass, and returns the input's gradient as one
+    ``cat``, where autograd's would zero-fill and copy the gradient of each slice of ``out``.
+    """
+
+    @staticmethod
+    def forward(ctx, out, coeff):
+        v = coeff.shape[0]
+        glob = out[..., v:].contiguous()
+        ctx.save_for_backward(glob, coeff)
+        return torch.addcmul(out[..., :v], glob, coeff)
+
+    @staticmethod
+    def backward(ctx, grad):
+        glob, coeff = ctx.saved_tensors
+        grad_glob = torch.matmul(grad, coeff.to(grad.dtype))[..., None]  # sum over joints of grad * coeff
+        grad_coeff = torch.matmul(grad.reshape(-1, grad.shape[-1]).t(), glob.reshape(-1).to(grad.dtype))
+        return torch.cat([grad, grad_glob], -1), grad_coeff
+
+
 def act_temporal_conv(x: torch.Tensor, act: nn.Module, conv: nn.Conv2d) -> torch.Tensor:
     """``conv(act(x))`` for a channel-major ``x`` and a ``(kernel, 1)`` convolution over time.
 
