@@ -7,7 +7,8 @@ times them interleaved in one process, so that a machine shared with other work 
 - training: ``model(x, y, mode='loss')``, ``backward()`` and an SGD step, in samples/s;
 - inference: ``model(x, mode='predict')`` in eval mode under ``no_grad``, in clips/s (one clip a sample);
 - peak memory: on CPU the peak RSS of a fresh process that builds the model and runs a training
-  and an inference step (one process per implementation); on CUDA ``max_memory_allocated``;
+  and an inference step (the median of ``--memory-repeats`` processes per implementation); on
+  CUDA ``max_memory_allocated``;
 - the fraction of the machine's GEMM throughput reached: the model's FLOPs (torch's flop counter
   on the reference implementation) per second, over the FLOP/s of a large matrix product
   measured here in the same dtype.
@@ -267,7 +268,14 @@ def benchmark(args) -> dict:
     elif device == 'cuda':
         memory = {impl: cuda_peak(runners[impl], x, y) for impl in impls}
     else:
-        memory = {impl: cpu_peak_rss(args, impl) for impl in impls}
+        # peak RSS varies by +-100 MiB between fresh processes (threads' buffers, heap layout):
+        # the median of --memory-repeats processes per implementation, alternating
+        runs = {impl: [] for impl in impls}
+        for _ in range(args.memory_repeats):
+            for impl in impls:
+                runs[impl].append(cpu_peak_rss(args, impl))
+        memory = {impl: dict(sorted(r, key=lambda m: m['peak'])[len(r) // 2], peaks=[m['peak'] for m in r])
+                  for impl, r in runs.items()}
 
     results = {}
     for impl in impls:
@@ -340,6 +348,8 @@ def parse_args(argv=None):
     parser.add_argument('--threads', type=int, default=None, help='torch.set_num_threads (default: torch\'s)')
     parser.add_argument('--cudnn-benchmark', action='store_true', help='torch.backends.cudnn.benchmark = True')
     parser.add_argument('--no-memory', action='store_true', help='skip the peak-memory measurement')
+    parser.add_argument('--memory-repeats', type=int, default=3,
+                        help='fresh processes per implementation for the CPU peak RSS (median reported)')
     parser.add_argument('--json', default=None, help='also write the figures to this JSON file')
     parser.add_argument('--memory-child', choices=IMPLS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

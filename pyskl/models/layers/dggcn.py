@@ -185,8 +185,10 @@ class DGGCN(nn.Module):
     def dynamic_graph_channel_major(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
         """``dynamic_graph`` for channel-major ``x1``, ``x2`` (K, C', N, T or 1, V):
         ``(K, C' or 1, N, T or 1, V, V)``."""
-        scale = (lambda w: w[:, None, None, None, None, None]) if self.subset_wise else (lambda w: w[0])
-        A = self.A[:, None, None, None]  # K, 1 (C), 1 (N), 1 (T), V, V
+        dtype = x1.dtype  # the parameters in the features' dtype (bfloat16 under autocast), a no-op else
+        scale = (lambda w: w.to(dtype)[:, None, None, None, None, None]) if self.subset_wise else (
+            lambda w: w.to(dtype)[0])
+        A = self.A.to(dtype)[:, None, None, None]  # K, 1 (C), 1 (N), 1 (T), V, V
         if self.ctr is not None:  # K, C', N, T or 1, V, V
             A = A + act_(self.ctr_act, x1.unsqueeze(-1) - x2.unsqueeze(-2)) * scale(self.alpha)
         if self.ada is not None:

@@ -56,7 +56,8 @@ def _momentum(bn: nn.BatchNorm2d) -> float:
 
 def _matmul_bias(weight: torch.Tensor, bias: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """``weight (C_out, C_in) @ x (C_in, N, T, V) + bias``, shaped ``(C_out, N, T, V)``."""
-    y = torch.mm(weight, x.reshape(x.shape[0], -1)).add_(bias[:, None])  # measured faster than addmm
+    y = torch.mm(weight, x.reshape(x.shape[0], -1))
+    y.add_(bias.to(y.dtype)[:, None])  # measured faster than addmm; the bias in the product's dtype under autocast
     return y.view((weight.shape[0], ) + x.shape[1:])
 
 
@@ -205,7 +206,7 @@ class FuseGlobalJoint(torch.autograd.Function):
         v = coeff.shape[0]
         glob = out[..., v:].contiguous()
         ctx.save_for_backward(glob, coeff)
-        return torch.addcmul(out[..., :v], glob, coeff)
+        return torch.addcmul(out[..., :v], glob, coeff.to(out.dtype))  # out's dtype under autocast
 
     @staticmethod
     def backward(ctx, grad):
