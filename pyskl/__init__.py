@@ -1,6 +1,6 @@
 """pyskl: skeleton-based action recognition built around DG-STGCN."""
-from .utils.cpu_allocator import reuse_freed_memory
+from .utils.cpu_allocator import use_huge_pages
 
 __version__ = '0.1.0'
 
-reuse_freed_memory()  # large CPU tensors from reused memory (see pyskl/utils/cpu_allocator.py)
+use_huge_pages()  # large CPU tensors in huge pages (see pyskl/utils/cpu_allocator.py)

@@ -1,42 +1,34 @@
-"""Large CPU tensors from reused heap memory, not from fresh memory maps.
+"""Large CPU tensors in transparent huge pages.
 
-glibc serves an allocation above its mmap threshold (32 MiB at most by default) with a fresh
-memory map and unmaps it when it is freed, so every new tensor of that size faults all of its
-pages in again. DG-STGCN's activations at NTU batch sizes are 20-80 MiB, and a training step
-allocates dozens of them: on a 2-core Xeon a (128 x 64) @ (64 x 80,000) product took 24 ms into
-fresh memory and 10 ms into reused memory, a ReLU over its output 18 ms and 3.4 ms
-(``tools/benchmarks/model_speed.py`` shows the effect on whole steps). Raising the mmap and trim
-thresholds keeps freed blocks in the heap for the next tensor; memory is reused, not added, so
-the peak stays the same. ``PYSKL_MALLOC_TUNING=0`` leaves glibc's defaults alone; other C
-libraries (musl, macOS, Windows) are left as they are.
+PyTorch's CPU allocator takes every large tensor from the C library, which maps it afresh and
+unmaps it when it is freed, so the next tensor faults all of its 4 KiB pages in again. DG-STGCN's
+activations at NTU batch sizes are 20-80 MiB and a training step allocates hundreds of them.
+``THP_MEM_ALLOC_ENABLE=1`` (PyTorch's own switch) aligns allocations of 2 MiB and more to 2 MiB
+and asks the kernel for huge pages there: a 64 MiB tensor then faults 544 times instead of 16,385
+(``tests/utils/test_cpu_allocator.py``); ``tools/benchmarks/model_speed.py`` prints the faults
+and speed of whole steps. PyTorch reads the switch at its first CPU allocation, so it applies
+when pyskl is imported before any tensor is made (as in ``tools/``). ``THP_MEM_ALLOC_ENABLE=0``
+in the environment keeps PyTorch's default; where the kernel's transparent huge pages are
+``never`` the switch does nothing.
 """
-import ctypes
-import ctypes.util
 import os
-import sys
 
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (malloc.h)
-THRESHOLD = 1 << 30  # 1 GiB: above any activation of the shipped configs
-
-_applied: bool | None = None
+SWITCH = 'THP_MEM_ALLOC_ENABLE'
 
 
-def reuse_freed_memory() -> bool:
-    """Tune glibc's malloc once per process (inherited by forked DataLoader workers).
+def use_huge_pages() -> bool:
+    """Turn PyTorch's huge-page allocation on unless the environment says otherwise.
 
-    Returns whether the thresholds are set. Safe to call more than once.
-    """
-    global _applied
-    if _applied is not None:
-        return _applied
-    _applied = False
-    if os.environ.get('PYSKL_MALLOC_TUNING', '1') == '0' or not sys.platform.startswith('linux'):
-        return False
+    Returns whether it is on (set now or before, by us or by the user)."""
+    os.environ.setdefault(SWITCH, '1')
+    return os.environ[SWITCH] == '1'
+
+
+def kernel_huge_pages() -> str:
+    """The kernel's transparent huge page mode ('always', 'madvise', 'never'; '' if unknown)."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc
-        return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    _applied = bool(mallopt(M_MMAP_THRESHOLD, THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, THRESHOLD))
-    return _applied
+        with open('/sys/kernel/mm/transparent_hugepage/enabled') as f:
+            text = f.read()
+    except OSError:
+        return ''
+    return text[text.find('[') + 1:text.find(']')] if '[' in text else text.strip()

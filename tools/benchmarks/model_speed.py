@@ -9,6 +9,8 @@ times them interleaved in one process, so that a machine shared with other work 
 - peak memory: on CPU the peak RSS of a fresh process that builds the model and runs a training
   and an inference step (the median of ``--memory-repeats`` processes per implementation); on
   CUDA ``max_memory_allocated``;
+- minor page faults per training step (fresh memory the kernel had to map in: see
+  ``pyskl/utils/cpu_allocator.py``; ``THP_MEM_ALLOC_ENABLE=0`` measures without huge pages);
 - the fraction of the machine's GEMM throughput reached: the model's FLOPs (torch's flop counter
   on the reference implementation) per second, over the FLOP/s of a large matrix product
   measured here in the same dtype.
@@ -36,6 +38,8 @@ import sys
 import time
 
 import torch
+
+import pyskl  # noqa: F401  (before any tensor: huge pages, pyskl/utils/cpu_allocator.py)
 
 IMPLS = ('fast', 'reference')
 MiB = 2**20
@@ -176,8 +180,11 @@ def machine(device: str) -> dict:
     except OSError:
         pass
     bf16 = [f for f in ('avx512_bf16', 'amx_bf16') if f' {f}' in flags]
+    from pyskl.utils.cpu_allocator import SWITCH, kernel_huge_pages
     info = dict(cpu=cpu, cpu_bf16=bf16, cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
-                torch=torch.__version__, python=platform.python_version())
+                torch=torch.__version__, python=platform.python_version(),
+                # pyskl/utils/cpu_allocator.py: THP_MEM_ALLOC_ENABLE=0 in the environment turns it off
+                huge_pages=os.environ.get(SWITCH) == '1', kernel_huge_pages=kernel_huge_pages())
     if device == 'cuda':
         info.update(gpu=torch.cuda.get_device_name(), cuda=torch.version.cuda,
                     cudnn=torch.backends.cudnn.version())
@@ -252,10 +259,13 @@ def benchmark(args) -> dict:
             runners[impl].train_step(x, y)
             runners[impl].predict_step(x)
     times = {impl: dict(train=[], predict=[]) for impl in impls}
+    faults = {impl: 0 for impl in impls}  # minor page faults in the timed training steps
     for i in range(args.iters):
         order = impls if i % 2 == 0 else impls[::-1]  # interleaved, alternating who goes first
         for impl in order:
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             times[impl]['train'].append(timed(lambda: runners[impl].train_step(x, y), device))
+            faults[impl] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
         for impl in order:
             times[impl]['predict'].append(timed(lambda: runners[impl].predict_step(x), device))
 
@@ -286,7 +296,8 @@ def benchmark(args) -> dict:
             train_step_s=train_s, predict_step_s=predict_s, train_times_s=times[impl]['train'],
             predict_times_s=times[impl]['predict'], loss=losses[impl],
             train_gemm_fraction=train_flops * args.batch / train_s / gemm,
-            predict_gemm_fraction=predict_flops * args.batch / predict_s / gemm, memory=memory[impl])
+            predict_gemm_fraction=predict_flops * args.batch / predict_s / gemm, memory=memory[impl],
+            train_page_faults_per_step=faults[impl] / args.iters)
     out = dict(config=args.config, device=device, amp=args.amp_dtype if args.amp else None, batch=args.batch,
                input_shape=dict(zip('MTVC', shape)), iters=args.iters, warmup=args.warmup, machine=machine(device),
                fast_impl_available=supports_impl(), gemm_gflops=gemm / 1e9,
@@ -311,19 +322,21 @@ def report(out: dict) -> str:
         f"{out['config']}: batch {out['batch']}, {shape['M']} persons x {shape['T']} frames x {shape['V']} joints "
         f"x {shape['C']} channels, {out['device']}, {out['amp'] or 'float32'}",
         f"machine: {where}; torch {m['torch']}" + (f", CUDA {m['cuda']}" if 'cuda' in m else '') +
-        (f"; CPU bf16: {', '.join(m['cpu_bf16']) or 'no'}" if out['device'] == 'cpu' else ''),
+        (f"; CPU bf16: {', '.join(m['cpu_bf16']) or 'no'}; huge pages "
+         f"{'on' if m.get('huge_pages') else 'off'} (kernel: {m.get('kernel_huge_pages') or '?'})"
+         if out['device'] == 'cpu' else ''),
         f"model: {out['train_gflop_per_sample']:.2f} GFLOP per training sample (forward + backward), "
         f"{out['predict_gflop_per_clip']:.2f} GFLOP per inference clip; GEMM {out['gemm_gflops']:.0f} GFLOP/s "
         f"({out['amp'] or 'float32'})",
         f"{out['iters']} timed steps each (median), after {out['warmup']} warm-up; fast and reference interleaved",
         f"{'impl':<10} {'train samples/s':>16} {'infer clips/s':>14} {'train GEMM %':>13} {'infer GEMM %':>13} "
-        f"{'peak MiB':>9} {'loss':>10}",
+        f"{'peak MiB':>9} {'faults/step':>12} {'loss':>10}",
     ]
     mem_label = 'peak RSS' if out['device'] == 'cpu' else 'max_memory_allocated'
     for impl, r in out['results'].items():
         lines.append(f"{impl:<10} {r['train_samples_per_s']:>16.2f} {r['predict_clips_per_s']:>14.2f} "
                      f"{100 * r['train_gemm_fraction']:>12.1f}% {100 * r['predict_gemm_fraction']:>12.1f}% "
-                     f"{r['memory']['peak'] / MiB:>9.0f} {r['loss']:>10.5f}")
+                     f"{r['memory']['peak'] / MiB:>9.0f} {r['train_page_faults_per_step']:>12.0f} {r['loss']:>10.5f}")
     if 'ratio' in out:
         ratio = out['ratio']
         lines.append(f"fast / reference: training x{ratio['train']:.2f}, inference x{ratio['predict']:.2f}, "
