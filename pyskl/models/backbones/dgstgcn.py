@@ -14,7 +14,7 @@ from ..checkpoint import load_pretrained
 from ..graph import Graph
 from ..layers import DGGCN, DGTCN, UnitTCN
 from ..layers.dggcn import check_impl
-from ..layers.fused import act_, conv_bn, from_channel_major, plain_bn, to_channel_major, use_fast
+from ..layers.fused import act_, conv_bn, from_channel_major, plain_bn, to_channel_major
 
 EPS = 1e-4
 DATA_BN_TYPES = ('VC', 'MVC', None)
@@ -41,7 +41,7 @@ class DGBlock(nn.Module):
                      and (not isinstance(self.residual, UnitTCN) or plain_bn(self.residual.bn)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if use_fast(self.fast, x):
+        if self.fast:
             return from_channel_major(self.forward_channel_major(to_channel_major(x)))
         out = self.tcn(self.gcn(x))
         if self.residual is not None:
@@ -174,7 +174,7 @@ class DGSTGCN(BaseModule):
         else:
             x = self.data_bn(x.view(N * M, V * C, T))
         x = x.view(N, M, V, C, T)
-        if all(use_fast(block.fast, x) for block in self.gcn):  # channel-major from the first block to the last
+        if all(block.fast for block in self.gcn):  # channel-major from the first block to the last
             x = x.permute(3, 0, 1, 4, 2).reshape(C, N * M, T, V)
             for block in self.gcn:
                 x = block.forward_channel_major(x)

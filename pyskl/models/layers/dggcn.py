@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from .builders import build_activation, build_norm
-from .fused import act_, conv_bn, from_channel_major, plain_bn, to_channel_major, use_fast
+from .fused import act_, conv_bn, from_channel_major, plain_bn, to_channel_major
 
 BRANCH_MODES = (None, 'T', 'NA')  # off, pooled over time, one graph per frame
 DYNAMIC_ACTIVATIONS = ('tanh', 'relu', 'sigmoid', 'softmax')
@@ -110,7 +110,7 @@ class DGGCN(nn.Module):
         return weights[0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_fast(x) if use_fast(self.fast, x) else self.forward_reference(x)
+        return self.forward_fast(x) if self.fast else self.forward_reference(x)
 
     def dynamic_graph(self, x: torch.Tensor, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
         """``A`` plus the dynamic terms: ``(1 or N, K, C' or 1, T or 1, V, V)``."""

@@ -15,8 +15,8 @@ from torch import nn
 
 from .builders import build_activation, build_norm
 from .dggcn import check_impl
-from .fused import (AppendGlobalJoint, FuseGlobalJoint, act_temporal_conv, batch_norm, conv_bn, from_channel_major, plain_bn, pointwise_conv,
-                    temporal_max_pool, to_channel_major, use_fast)
+from .fused import (AppendGlobalJoint, FuseGlobalJoint, act_temporal_conv, batch_norm, conv_bn, from_channel_major,
+                    plain_bn, pointwise_conv, temporal_max_pool, to_channel_major)
 
 
 class UnitTCN(nn.Module):
@@ -122,7 +122,7 @@ class DGTCN(nn.Module):
         if v > self.num_joints:
             raise ValueError(f'DGTCN has add_coeff for {self.num_joints} joints, the input has {v}; '
                              f'set tcn_num_joints >= {v}')
-        return self.forward_fast(x) if use_fast(self.fast, x) else self.forward_reference(x)
+        return self.forward_fast(x) if self.fast else self.forward_reference(x)
 
     def forward_fast(self, x: torch.Tensor) -> torch.Tensor:
         return from_channel_major(self.forward_channel_major(to_channel_major(x)))

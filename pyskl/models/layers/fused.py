@@ -4,9 +4,10 @@ Why channel-major: every 1x1 convolution of the block becomes one matrix product
 ``W (C_out, C_in) @ x (C_in, N*T*V)`` over the whole batch, which measured 2-3x faster (forward
 plus backward) than ``conv2d`` on ``(N, C, T, V)`` on CPU (oneDNN reorders its input and runs the
 weight gradient as N small products). The channel slices that DG-GCN and DG-TCN split their
-outputs into are contiguous blocks, BatchNorm is one reduction per row, the graph aggregation
-batches over ``(channel, sample)`` with no transpose, and the temporal convolutions are products
-over shifted views. ``to_channel_major``/``from_channel_major`` convert at the backbone's ends.
+outputs into are contiguous blocks, BatchNorm is one reduction per row, and the graph aggregation
+batches over ``(channel, sample)`` with no transpose. ``to_channel_major``/``from_channel_major``
+convert at the backbone's ends. The fast path runs under autocast too (bfloat16 on CPU: faster
+than the reference path there, ``tools/benchmarks/model_speed.py --amp``).
 
 Several 1x1 convolutions read the same input (DG-TCN's branch reductions, DG-GCN's ``pre`` and
 ``down``): ``conv_bn`` runs them as one product on their weights concatenated at forward time,
@@ -23,12 +24,6 @@ from torch import nn
 def plain_bn(module) -> bool:
     """True for a ``BatchNorm2d`` (not Sync/Instance norm) the fused path can compute."""
     return type(module) is nn.BatchNorm2d and module.affine and module.track_running_stats
-
-
-def use_fast(fast: bool, x: torch.Tensor) -> bool:
-    """Whether the fast path runs (under autocast too: with bfloat16 on CPU it measured x1.6
-    training and x1.5 inference over the reference path, ``model_speed.py --amp``)."""
-    return fast
 
 
 def to_channel_major(x: torch.Tensor) -> torch.Tensor:
