@@ -16,7 +16,7 @@ from torch import nn
 from .builders import build_activation, build_norm
 from .dggcn import check_impl
 from .fused import (AppendGlobalJoint, FuseGlobalJoint, act_temporal_conv, batch_norm, conv_bn, from_channel_major,
-                    plain_bn, pointwise_conv, temporal_max_pool, to_channel_major)
+                    plain_bn, temporal_max_pool, to_channel_major)
 
 
 class UnitTCN(nn.Module):
@@ -138,7 +138,7 @@ class DGTCN(nn.Module):
         outs = dict(zip(reduced, conv_bn(x, parts, self.training))) if parts else {}
         for i, branch in enumerate(self.branches):
             if i not in outs:  # '1x1'
-                outs[i] = pointwise_conv(x, branch)
+                outs[i] = conv_bn(x, [(branch, None)], self.training, branch.stride[0])[0]
             elif isinstance(branch[3], nn.MaxPool2d):
                 outs[i] = temporal_max_pool(branch[2](outs[i]), branch[3])
             else:

@@ -49,10 +49,11 @@ def _momentum(bn: nn.BatchNorm2d) -> float:
     return bn.momentum
 
 
-def _matmul_bias(weight: torch.Tensor, bias: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """``weight (C_out, C_in) @ x (C_in, N, T, V) + bias``, shaped ``(C_out, N, T, V)``."""
+def _product(weight: torch.Tensor, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """``weight (C_out, C_in) @ x (C_in, N, T, V) [+ bias]``, shaped ``(C_out, N, T, V)``."""
     y = torch.mm(weight, x.reshape(x.shape[0], -1))
-    y.add_(bias.to(y.dtype)[:, None])  # measured faster than addmm; the bias in the product's dtype under autocast
+    if bias is not None:  # in place: measured faster than addmm; in the product's dtype under autocast
+        y.add_(bias.to(y.dtype)[:, None])
     return y.view((weight.shape[0], ) + x.shape[1:])
 
 
@@ -80,10 +81,9 @@ def conv_bn(x: torch.Tensor, parts, training: bool, stride: int = 1) -> list[tor
     if with_norm and training:
         # a bias before a training-mode BatchNorm only moves the batch mean, which the norm
         # subtracts: the product runs without it (no pass to add it), the running mean gets it
-        y = torch.mm(weight, x.reshape(x.shape[0], -1)).view((weight.shape[0], ) + x.shape[1:])
-        y = batch_norm_train(y, [bn for _, bn in parts], conv_bias=bias)
+        y = batch_norm_train(_product(weight, x), [bn for _, bn in parts], conv_bias=bias)
     else:
-        y = _matmul_bias(weight, bias, x)
+        y = _product(weight, x, bias)
     return list(y.split([conv.out_channels for conv, _ in parts])) if len(parts) > 1 else [y]
 
 
@@ -241,10 +241,3 @@ def temporal_max_pool(x: torch.Tensor, pool: nn.MaxPool2d) -> torch.Tensor:
         out = torch.maximum(out, padded[:, :, j:j + span:s])
     return out
 
-
-def pointwise_conv(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
-    """A (strided) 1x1 convolution of a channel-major ``x`` as one matrix product."""
-    s = conv.stride[0]
-    bias = conv.bias if conv.bias is not None else conv.weight.new_zeros(conv.out_channels)
-    return _matmul_bias(conv.weight.reshape(conv.out_channels, conv.in_channels), bias,
-                        x[:, :, ::s] if s > 1 else x)
