@@ -9,8 +9,9 @@ times them interleaved in one process, so that a machine shared with other work 
 - peak memory: on CPU the peak RSS of a fresh process that builds the model and runs a training
   and an inference step (the median of ``--memory-repeats`` processes per implementation); on
   CUDA ``max_memory_allocated``;
-- minor page faults per training step (fresh memory the kernel had to map in: see
-  ``pyskl/utils/cpu_allocator.py``; ``THP_MEM_ALLOC_ENABLE=0`` measures without huge pages);
+- minor page faults per training step (fresh memory the kernel had to map in; PyTorch's
+  ``THP_MEM_ALLOC_ENABLE=1`` puts large tensors in huge pages, the machine line says whether it
+  is set);
 - the fraction of the machine's GEMM throughput reached: the model's FLOPs (torch's flop counter
   on the reference implementation) per second, over the FLOP/s of a large matrix product
   measured here in the same dtype.
@@ -39,7 +40,6 @@ import time
 
 import torch
 
-import pyskl  # noqa: F401  (before any tensor: huge pages, pyskl/utils/cpu_allocator.py)
 
 IMPLS = ('fast', 'reference')
 MiB = 2**20
@@ -180,11 +180,9 @@ def machine(device: str) -> dict:
     except OSError:
         pass
     bf16 = [f for f in ('avx512_bf16', 'amx_bf16') if f' {f}' in flags]
-    from pyskl.utils.cpu_allocator import SWITCH, kernel_huge_pages
     info = dict(cpu=cpu, cpu_bf16=bf16, cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
                 torch=torch.__version__, python=platform.python_version(),
-                # pyskl/utils/cpu_allocator.py: THP_MEM_ALLOC_ENABLE=0 in the environment turns it off
-                huge_pages=os.environ.get(SWITCH) == '1', kernel_huge_pages=kernel_huge_pages())
+                huge_pages=os.environ.get('THP_MEM_ALLOC_ENABLE') == '1')
     if device == 'cuda':
         info.update(gpu=torch.cuda.get_device_name(), cuda=torch.version.cuda,
                     cudnn=torch.backends.cudnn.version())
@@ -323,7 +321,7 @@ def report(out: dict) -> str:
         f"x {shape['C']} channels, {out['device']}, {out['amp'] or 'float32'}",
         f"machine: {where}; torch {m['torch']}" + (f", CUDA {m['cuda']}" if 'cuda' in m else '') +
         (f"; CPU bf16: {', '.join(m['cpu_bf16']) or 'no'}; huge pages "
-         f"{'on' if m.get('huge_pages') else 'off'} (kernel: {m.get('kernel_huge_pages') or '?'})"
+         f"{'on (THP_MEM_ALLOC_ENABLE=1)' if m.get('huge_pages') else 'off'}"
          if out['device'] == 'cpu' else ''),
         f"model: {out['train_gflop_per_sample']:.2f} GFLOP per training sample (forward + backward), "
         f"{out['predict_gflop_per_clip']:.2f} GFLOP per inference clip; GEMM {out['gemm_gflops']:.0f} GFLOP/s "

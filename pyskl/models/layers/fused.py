@@ -3,9 +3,10 @@
 Why channel-major: every 1x1 convolution of the block becomes one matrix product
 ``W (C_out, C_in) @ x (C_in, N*T*V)`` over the whole batch, which measured 2-3x faster (forward
 plus backward) than ``conv2d`` on ``(N, C, T, V)`` on CPU (oneDNN reorders its input and runs the
-weight gradient as N small products). The channel slices that DG-GCN and DG-TCN split their
-outputs into are contiguous blocks, BatchNorm is one reduction per row, and the graph aggregation
-batches over ``(channel, sample)`` with no transpose. ``to_channel_major``/``from_channel_major``
+weight gradient as N small products; ``_product`` says which kernel computes the product). The
+channel slices that DG-GCN and DG-TCN split their outputs into are contiguous blocks, BatchNorm
+is one reduction per row, and the graph aggregation batches over ``(channel, sample)`` with no
+transpose. ``to_channel_major``/``from_channel_major``
 convert at the backbone's ends. The fast path runs under autocast too (bfloat16 on CPU: faster
 than the reference path there, ``tools/benchmarks/model_speed.py --amp``).
 
@@ -50,7 +51,16 @@ def _momentum(bn: nn.BatchNorm2d) -> float:
 
 
 def _product(weight: torch.Tensor, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
-    """``weight (C_out, C_in) @ x (C_in, N, T, V) [+ bias]``, shaped ``(C_out, N, T, V)``."""
+    """``weight (C_out, C_in) @ x (C_in, N, T, V) [+ bias]``, shaped ``(C_out, N, T, V)``.
+
+    On CPU in full precision: a 1x1 ``conv2d`` of ``x`` as one ``(1, C_in, N*T*V, 1)`` image,
+    which oneDNN runs as one product; on a 2-core AMD EPYC it made the whole model's training 1.5x
+    and inference 1.3x faster than ``torch.mm`` (MKL). Under autocast and on CUDA: ``torch.mm``
+    (bfloat16 products run on oneDNN there, and measured faster than the convolution).
+    """
+    if x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) and not torch.is_autocast_enabled('cpu'):
+        y = F.conv2d(x.reshape(1, x.shape[0], -1, 1), weight[:, :, None, None], bias)
+        return y.view((weight.shape[0], ) + x.shape[1:])
     y = torch.mm(weight, x.reshape(x.shape[0], -1))
     if bias is not None:  # in place: measured faster than addmm; in the product's dtype under autocast
         y.add_(bias.to(y.dtype)[:, None])
