@@ -14,7 +14,7 @@ from ..checkpoint import load_pretrained
 from ..graph import Graph
 from ..layers import DGGCN, DGTCN, UnitTCN
 from ..layers.dggcn import check_impl
-from ..layers.fused import act_, conv_bn, from_channel_major, plain_bn, to_channel_major
+from ..layers.fused import act_, add_, conv_bn, from_channel_major, plain_bn, to_channel_major
 
 EPS = 1e-4
 DATA_BN_TYPES = ('VC', 'MVC', None)
@@ -53,9 +53,9 @@ class DGBlock(nn.Module):
         out = self.tcn.forward_channel_major(self.gcn.forward_channel_major(x))
         if isinstance(self.residual, UnitTCN):  # BN folded into the strided 1x1 product in eval
             res = conv_bn(x, [(self.residual.conv, self.residual.bn)], self.training, self.residual.stride)[0]
-            out = out + self.residual.drop(res)
+            out = add_(out, self.residual.drop(res))
         elif self.residual is not None:
-            out = out + x
+            out = add_(out, x)
         return act_(self.relu, out)
 
 

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from .builders import build_activation, build_norm
-from .fused import act_, conv_bn, from_channel_major, plain_bn, to_channel_major
+from .fused import act_, add_, conv_bn, from_channel_major, plain_bn, to_channel_major
 
 BRANCH_MODES = (None, 'T', 'NA')  # off, pooled over time, one graph per frame
 DYNAMIC_ACTIVATIONS = ('tanh', 'relu', 'sigmoid', 'softmax')
@@ -165,7 +165,7 @@ class DGGCN(nn.Module):
             parts.append((self.down[0], self.down[1]))
         outs = conv_bn(x, parts, self.training)
         res = outs[1] if len(outs) > 1 else x
-        pre_x = self.act(outs[0]).view(k, c, n, t, v)
+        pre_x = act_(self.act, outs[0]).view(k, c, n, t, v)
         if self.ctr is None and self.ada is None:
             # static graph: one product per subset over all channels, samples and frames
             x = torch.matmul(pre_x.view(k, c * n * t, v), self.A)
@@ -180,7 +180,7 @@ class DGGCN(nn.Module):
             else:  # one graph per frame
                 x = torch.matmul(pre_x.unsqueeze(-2), A).squeeze(-2)
         x = conv_bn(x.reshape(k * c, n, t, v), [(self.post, self.bn)], self.training)[0]
-        return act_(self.act, x + res)
+        return act_(self.act, add_(x, res))
 
     def dynamic_graph_channel_major(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
         """``dynamic_graph`` for channel-major ``x1``, ``x2`` (K, C', N, T or 1, V):

@@ -15,8 +15,8 @@ from torch import nn
 
 from .builders import build_activation, build_norm
 from .dggcn import check_impl
-from .fused import (AppendGlobalJoint, FuseGlobalJoint, act_temporal_conv, batch_norm, conv_bn, from_channel_major,
-                    plain_bn, temporal_max_pool, to_channel_major)
+from .fused import (AppendGlobalJoint, FuseGlobalJoint, act_, act_temporal_conv, batch_norm, conv_bn,
+                    from_channel_major, plain_bn, temporal_max_pool, to_channel_major)
 
 
 class UnitTCN(nn.Module):
@@ -140,12 +140,12 @@ class DGTCN(nn.Module):
             if i not in outs:  # '1x1'
                 outs[i] = conv_bn(x, [(branch, None)], self.training, branch.stride[0])[0]
             elif isinstance(branch[3], nn.MaxPool2d):
-                outs[i] = temporal_max_pool(branch[2](outs[i]), branch[3])
+                outs[i] = temporal_max_pool(act_(branch[2], outs[i]), branch[3])
             else:
                 outs[i] = branch[3].drop(act_temporal_conv(outs[i], branch[2], branch[3].conv))
         out = torch.cat([outs[i] for i in range(self.num_branches)])
         feat = FuseGlobalJoint.apply(out, self.add_coeff[:v])  # C, N, T, V + 1 -> C, N, T, V
-        feat = self.transform[1](batch_norm(feat, self.transform[0], self.training))
+        feat = act_(self.transform[1], batch_norm(feat, self.transform[0], self.training))
         return self.drop(conv_bn(feat, [(self.transform[2], self.bn)], self.training)[0])
 
     def forward_reference(self, x: torch.Tensor) -> torch.Tensor:

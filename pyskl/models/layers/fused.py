@@ -174,11 +174,17 @@ IN_PLACE = {nn.ReLU: torch.relu_, nn.Tanh: torch.tanh_, nn.Sigmoid: torch.sigmoi
 
 
 def act_(act: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """``act(x)``, in place for a ReLU, Tanh or Sigmoid on a fresh tensor ``x`` that no op has
-    saved (in place on a view would cost autograd two copies in the backward pass, so views get
-    a new tensor)."""
+    """``act(x)``, in place for a ReLU, Tanh or Sigmoid on a tensor ``x`` that no op has saved and
+    nothing reads after. With gradients only on a fresh tensor: in place on a view would cost
+    autograd two copies in the backward pass, so views get a new tensor."""
     in_place = IN_PLACE.get(type(act))
-    return in_place(x) if in_place is not None and x._base is None else act(x)
+    return in_place(x) if in_place is not None and (x._base is None or not torch.is_grad_enabled()) else act(x)
+
+
+def add_(x: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
+    """``x + other``; without gradients in place into ``x``, which nothing may read after (one
+    full-size tensor less to allocate and fault in)."""
+    return x + other if torch.is_grad_enabled() else x.add_(other)
 
 
 class AppendGlobalJoint(torch.autograd.Function):
