@@ -6,9 +6,9 @@ plus backward) than ``conv2d`` on ``(N, C, T, V)`` on CPU (oneDNN reorders its i
 weight gradient as N small products; ``_product`` says which kernel computes the product). The
 channel slices that DG-GCN and DG-TCN split their outputs into are contiguous blocks, BatchNorm
 is one reduction per row, and the graph aggregation batches over ``(channel, sample)`` with no
-transpose. ``to_channel_major``/``from_channel_major``
-convert at the backbone's ends. The fast path runs under autocast too (bfloat16 on CPU: faster
-than the reference path there, ``tools/benchmarks/model_speed.py --amp``).
+transpose. ``to_channel_major``/``from_channel_major`` convert at the backbone's ends. The fast
+path runs under autocast too (bfloat16 on CPU: faster than the reference path there,
+``tools/benchmarks/model_speed.py --amp``).
 
 Several 1x1 convolutions read the same input (DG-TCN's branch reductions, DG-GCN's ``pre`` and
 ``down``): ``conv_bn`` runs them as one product on their weights concatenated at forward time,
