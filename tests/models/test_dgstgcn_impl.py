@@ -191,3 +191,58 @@ def test_autocast_runs_the_fast_path_within_bfloat16_rounding(monkeypatch):
     bf16_error = (outs['reference'].float() - exact).abs().max()
     assert 0 < bf16_error < 0.05
     assert (outs['fast'].float() - outs['reference'].float()).abs().max() <= 4 * bf16_error
+
+
+@pytest.mark.parametrize('product', ['mm', 'conv'])
+@pytest.mark.parametrize('option', ['default T/T', 'ms_cfg 1x1 first', 'strides everywhere'])
+def test_both_cpu_product_kernels_equal_reference(monkeypatch, product, option):
+    """The fast path's products run on MKL or oneDNN depending on the CPU: both routes are exact."""
+    from pyskl.models.layers import fused
+    monkeypatch.setattr(fused, 'CPU_PRODUCT', product)
+    torch.manual_seed(0)
+    assert_same(model_pair({**SMALL, **OPTIONS[option]}), *sample())
+
+
+def test_unknown_cpu_product_is_refused(monkeypatch):
+    from pyskl.models.layers import fused
+    monkeypatch.setenv('PYSKL_CPU_PRODUCT', 'gemm')
+    with pytest.raises(ValueError, match='PYSKL_CPU_PRODUCT'):
+        fused.default_cpu_product()
+    monkeypatch.setenv('PYSKL_CPU_PRODUCT', 'conv')
+    assert fused.default_cpu_product() == 'conv'
+
+
+def test_eval_in_chunks_equals_the_whole_batch(monkeypatch):
+    """On CPU eval runs in chunks of sequences: the same logits as the whole batch and the reference."""
+    from pyskl.models import DGSTGCN
+    models = model_pair(SMALL)
+    x, _ = sample(n=3)  # 6 sequences
+    backbone = models['fast'].backbone.eval()
+    with torch.no_grad():
+        whole = models['fast'].eval()(x, mode='tensor')
+        reference = models['reference'].eval()(x, mode='tensor')
+    monkeypatch.setattr(DGSTGCN, 'cpu_eval_chunk_bytes', 1)  # one sequence a chunk
+    assert backbone.eval_chunk(torch.zeros(6, 25, 3, 8, dtype=torch.float64)) == 1
+    original = DGSTGCN.forward_blocks
+    calls = []
+    monkeypatch.setattr(DGSTGCN, 'forward_blocks', lambda self, part: calls.append(len(part)) or original(self, part))
+    with torch.no_grad():
+        chunked = models['fast'](x, mode='tensor')
+    assert calls == [1] * 6
+    torch.testing.assert_close(chunked, whole, atol=TOL, rtol=0)
+    torch.testing.assert_close(chunked, reference, atol=TOL, rtol=0)
+    models['fast'].train()  # training mode: BatchNorm's batch statistics mix sequences, no chunks
+    calls.clear()
+    models['fast'](x, torch.arange(3) % 5, mode='loss')
+    assert calls == [6]
+
+
+def test_eval_chunks_are_off_while_tracing(monkeypatch):
+    """A traced (exported) graph runs other batch sizes: no chunk loop is baked into it."""
+    from pyskl.models import DGSTGCN
+    monkeypatch.setattr(DGSTGCN, 'cpu_eval_chunk_bytes', 1)
+    backbone = model_pair(SMALL)['fast'].backbone.float().eval()
+    x2, x5 = (sample(n=n)[0][:, 0].float() for n in (2, 5))
+    with torch.no_grad():
+        traced = torch.jit.trace(backbone, (x2, ), check_trace=False)
+        torch.testing.assert_close(traced(x5), backbone(x5), atol=1e-5, rtol=1e-5)

@@ -21,7 +21,11 @@ The input is random, of the shape the config trains on (``clip_len`` of ``Unifor
 
     python tools/benchmarks/model_speed.py configs/dgstgcn/ntu60_xsub_3dkp/j.py [--batch 16]
         [--device cpu|cuda] [--amp [--amp-dtype bfloat16|float16]] [--iters 10] [--warmup 2]
-        [--impl both|fast|reference] [--json OUT]
+        [--impl both|fast|reference] [--infer-only] [--json OUT]
+
+``--infer-only``: inference steps only, as an eval-only process runs them (no training step has
+grown the heap before them). ``PYSKL_CPU_PRODUCT=mm|conv`` chooses the kernel of the fast path's
+float32 products on CPU (the machine line says which ran).
 
 ``--amp``: bfloat16 autocast on CPU; float16 (with a gradient scaler) or bfloat16 on CUDA.
 """
@@ -42,6 +46,8 @@ import torch
 
 
 IMPLS = ('fast', 'reference')
+nan = float('nan')
+PRODUCT_NAMES = {'mm': 'torch.mm (MKL)', 'conv': '1x1 conv2d (oneDNN)'}
 MiB = 2**20
 
 
@@ -166,6 +172,15 @@ def count_flops(runner: Runner, x, y) -> tuple[float, float]:
     return train / len(x), counter.get_total_flops() / len(x)
 
 
+def cpu_product() -> str | None:
+    """The kernel of the fast path's float32 products on CPU (``pyskl.models.layers.fused``)."""
+    try:
+        from pyskl.models.layers import fused
+    except ImportError:
+        return None
+    return getattr(fused, 'CPU_PRODUCT', None)
+
+
 def machine(device: str) -> dict:
     cpu = platform.processor() or platform.machine()
     flags = ''
@@ -182,7 +197,7 @@ def machine(device: str) -> dict:
     bf16 = [f for f in ('avx512_bf16', 'amx_bf16') if f' {f}' in flags]
     info = dict(cpu=cpu, cpu_bf16=bf16, cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
                 torch=torch.__version__, python=platform.python_version(),
-                huge_pages=os.environ.get('THP_MEM_ALLOC_ENABLE') == '1')
+                huge_pages=os.environ.get('THP_MEM_ALLOC_ENABLE') == '1', cpu_product=cpu_product())
     if device == 'cuda':
         info.update(gpu=torch.cuda.get_device_name(), cuda=torch.version.cuda,
                     cudnn=torch.backends.cudnn.version())
@@ -254,13 +269,14 @@ def benchmark(args) -> dict:
 
     for _ in range(args.warmup):
         for impl in impls:
-            runners[impl].train_step(x, y)
+            if not args.infer_only:
+                runners[impl].train_step(x, y)
             runners[impl].predict_step(x)
     times = {impl: dict(train=[], predict=[]) for impl in impls}
     faults = {impl: 0 for impl in impls}  # minor page faults in the timed training steps
     for i in range(args.iters):
         order = impls if i % 2 == 0 else impls[::-1]  # interleaved, alternating who goes first
-        for impl in order:
+        for impl in order if not args.infer_only else ():
             before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             times[impl]['train'].append(timed(lambda: runners[impl].train_step(x, y), device))
             faults[impl] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
@@ -271,7 +287,7 @@ def benchmark(args) -> dict:
     train_flops, predict_flops = count_flops(flops_runner, x[:2], y[:2])  # FLOPs grow linearly with the batch
     gemm = gemm_flops_per_s(device, amp_dtype or torch.float32)
 
-    if args.no_memory:
+    if args.no_memory or args.infer_only:
         memory = {impl: dict(peak=float('nan')) for impl in impls}
     elif device == 'cuda':
         memory = {impl: cuda_peak(runners[impl], x, y) for impl in impls}
@@ -287,7 +303,7 @@ def benchmark(args) -> dict:
 
     results = {}
     for impl in impls:
-        train_s = statistics.median(times[impl]['train'])
+        train_s = statistics.median(times[impl]['train']) if times[impl]['train'] else float('nan')
         predict_s = statistics.median(times[impl]['predict'])
         results[impl] = dict(
             train_samples_per_s=args.batch / train_s, predict_clips_per_s=args.batch / predict_s,
@@ -307,7 +323,7 @@ def benchmark(args) -> dict:
                             predict=f['predict_clips_per_s'] / r['predict_clips_per_s'],
                             peak_memory=f['memory']['peak'] / r['memory']['peak'],
                             # the fastest step of each: the least disturbed by other load on the machine
-                            train_best=min(r['train_times_s']) / min(f['train_times_s']),
+                            train_best=min(r['train_times_s'], default=nan) / min(f['train_times_s'], default=nan),
                             predict_best=min(r['predict_times_s']) / min(f['predict_times_s']))
     return out
 
@@ -322,6 +338,8 @@ def report(out: dict) -> str:
         f"machine: {where}; torch {m['torch']}" + (f", CUDA {m['cuda']}" if 'cuda' in m else '') +
         (f"; CPU bf16: {', '.join(m['cpu_bf16']) or 'no'}; huge pages "
          f"{'on (THP_MEM_ALLOC_ENABLE=1)' if m.get('huge_pages') else 'off'}"
+         + (f"; float32 products: {PRODUCT_NAMES.get(m['cpu_product'], m['cpu_product'])}"
+            if m.get('cpu_product') else '')
          if out['device'] == 'cpu' else ''),
         f"model: {out['train_gflop_per_sample']:.2f} GFLOP per training sample (forward + backward), "
         f"{out['predict_gflop_per_clip']:.2f} GFLOP per inference clip; GEMM {out['gemm_gflops']:.0f} GFLOP/s "
@@ -359,6 +377,9 @@ def parse_args(argv=None):
     parser.add_argument('--threads', type=int, default=None, help='torch.set_num_threads (default: torch\'s)')
     parser.add_argument('--cudnn-benchmark', action='store_true', help='torch.backends.cudnn.benchmark = True')
     parser.add_argument('--no-memory', action='store_true', help='skip the peak-memory measurement')
+    parser.add_argument('--infer-only', action='store_true',
+                        help='time inference only, as in an eval-only process (tools/test.py, the inference API), '
+                             'where no training step has grown the heap; no peak memory')
     parser.add_argument('--memory-repeats', type=int, default=3,
                         help='fresh processes per implementation for the CPU peak RSS (median reported)')
     parser.add_argument('--json', default=None, help='also write the figures to this JSON file')

@@ -17,6 +17,9 @@ BatchNorm is per channel. In ``eval()`` each BatchNorm is folded into the weight
 convolution before it. The modules and their parameters are untouched: the state dict is the
 same whichever path runs.
 """
+import os
+import platform
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -50,15 +53,48 @@ def _momentum(bn: nn.BatchNorm2d) -> float:
     return bn.momentum
 
 
+def _cpu_vendor() -> str:
+    """The CPU vendor as ``/proc/cpuinfo`` names it (``GenuineIntel``, ``AuthenticAMD``), else ``platform``'s."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('vendor_id'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def default_cpu_product() -> str:
+    """Which kernel runs the float32/float64 products on CPU: ``'mm'`` (``torch.mm``, MKL) on Intel
+    CPUs, ``'conv'`` (a 1x1 ``conv2d``, oneDNN) elsewhere; ``PYSKL_CPU_PRODUCT=mm|conv`` overrides.
+
+    Measured on the whole model (``tools/benchmarks/model_speed.py --product``): on a 2-core Intel
+    Xeon MKL trained 1.8x faster than oneDNN, on a 2-core AMD EPYC oneDNN 1.5x faster than MKL
+    (whose fast code paths are for Intel CPUs).
+    """
+    choice = os.environ.get('PYSKL_CPU_PRODUCT')
+    if choice is not None:
+        if choice not in CPU_PRODUCTS:
+            raise ValueError(f'PYSKL_CPU_PRODUCT={choice!r}: choose one of {list(CPU_PRODUCTS)}')
+        return choice
+    return 'mm' if torch.backends.mkl.is_available() and 'Intel' in _cpu_vendor() else 'conv'
+
+
+CPU_PRODUCTS = ('mm', 'conv')
+CPU_PRODUCT = default_cpu_product()
+
+
 def _product(weight: torch.Tensor, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
     """``weight (C_out, C_in) @ x (C_in, N, T, V) [+ bias]``, shaped ``(C_out, N, T, V)``.
 
-    On CPU in full precision: a 1x1 ``conv2d`` of ``x`` as one ``(1, C_in, N*T*V, 1)`` image,
-    which oneDNN runs as one product; on a 2-core AMD EPYC it made the whole model's training 1.5x
-    and inference 1.3x faster than ``torch.mm`` (MKL). Under autocast and on CUDA: ``torch.mm``
-    (bfloat16 products run on oneDNN there, and measured faster than the convolution).
+    On CPU in full precision, with ``CPU_PRODUCT == 'conv'`` (not Intel): a 1x1 ``conv2d`` of ``x``
+    as one ``(1, C_in, N*T*V, 1)`` image, which oneDNN runs as one product. Otherwise, under
+    autocast and on CUDA: ``torch.mm`` (bfloat16 products run on oneDNN there, and measured faster
+    than the convolution).
     """
-    if x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) and not torch.is_autocast_enabled('cpu'):
+    if (CPU_PRODUCT == 'conv' and x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64)
+            and not torch.is_autocast_enabled('cpu')):
         y = F.conv2d(x.reshape(1, x.shape[0], -1, 1), weight[:, :, None, None], bias)
         return y.view((weight.shape[0], ) + x.shape[1:])
     y = torch.mm(weight, x.reshape(x.shape[0], -1))
