@@ -288,7 +288,7 @@ def benchmark(args) -> dict:
     gemm = gemm_flops_per_s(device, amp_dtype or torch.float32)
 
     if args.no_memory or args.infer_only:
-        memory = {impl: dict(peak=float('nan')) for impl in impls}
+        memory = {impl: dict(peak=nan) for impl in impls}
     elif device == 'cuda':
         memory = {impl: cuda_peak(runners[impl], x, y) for impl in impls}
     else:
@@ -303,7 +303,7 @@ def benchmark(args) -> dict:
 
     results = {}
     for impl in impls:
-        train_s = statistics.median(times[impl]['train']) if times[impl]['train'] else float('nan')
+        train_s = statistics.median(times[impl]['train']) if times[impl]['train'] else nan
         predict_s = statistics.median(times[impl]['predict'])
         results[impl] = dict(
             train_samples_per_s=args.batch / train_s, predict_clips_per_s=args.batch / predict_s,

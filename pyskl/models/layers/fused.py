@@ -69,9 +69,9 @@ def default_cpu_product() -> str:
     """Which kernel runs the float32/float64 products on CPU: ``'mm'`` (``torch.mm``, MKL) on Intel
     CPUs, ``'conv'`` (a 1x1 ``conv2d``, oneDNN) elsewhere; ``PYSKL_CPU_PRODUCT=mm|conv`` overrides.
 
-    Measured on the whole model (``tools/benchmarks/model_speed.py --product``): on a 2-core Intel
-    Xeon MKL trained 1.8x faster than oneDNN, on a 2-core AMD EPYC oneDNN 1.5x faster than MKL
-    (whose fast code paths are for Intel CPUs).
+    Measured on the whole model, both routes in one process (README, Speed): on a 2-core Intel Xeon
+    MKL trained 1.8x faster than oneDNN, on a 2-core AMD EPYC oneDNN 1.5x faster than MKL (whose
+    fast code paths are for Intel CPUs).
     """
     choice = os.environ.get('PYSKL_CPU_PRODUCT')
     if choice is not None:
