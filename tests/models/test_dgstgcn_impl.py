@@ -94,6 +94,8 @@ OPTIONS = {
     'gcn_ratio None': dict(gcn_ratio=None),
     'gcn_ratio 0.25': dict(gcn_ratio=0.25),
     'activations': dict(gcn_ctr_act='sigmoid', gcn_ada_act='tanh', gcn_act='GELU', tcn_act='GELU'),
+    'ctr_act relu, subset_wise': dict(gcn_ctr_act='relu', gcn_subset_wise=True),
+    'ctr_act softmax': dict(gcn_ctr_act='softmax', gcn_ada_act='sigmoid'),
     'ms_cfg no 1x1 no max': dict(tcn_ms_cfg=[(5, 1), (3, 2)]),
     'ms_cfg 1x1 first': dict(tcn_ms_cfg=['1x1', (3, 1), ('max', 3)]),
     'ms_cfg max only': dict(tcn_ms_cfg=[('max', 3)]),

@@ -2,7 +2,12 @@
 
 Builds the config's model twice with the same weights, once with the fast DG-STGCN layers (the
 default) and once with the straightforward reference ones (``backbone.impl='reference'``), and
-times them interleaved in one process, so that a machine shared with other work slows both alike:
+times them interleaved, so that a machine shared with other work slows both alike. By default
+both run in one process. With ``--isolated`` each implementation runs in fresh processes of its
+own, alternating: a training process (training steps) and an eval-only process (inference steps),
+as ``tools/train.py`` and ``tools/test.py`` run them. The two measure different things on CPU:
+in one process both models share one heap, grown by the larger of them, so neither pays for
+freshly mapped memory; alone, each pays for its own allocations, as it does in real use.
 
 - training: ``model(x, y, mode='loss')``, ``backward()`` and an SGD step, in samples/s;
 - inference: ``model(x, mode='predict')`` in eval mode under ``no_grad``, in clips/s (one clip a sample);
@@ -21,7 +26,7 @@ The input is random, of the shape the config trains on (``clip_len`` of ``Unifor
 
     python tools/benchmarks/model_speed.py configs/dgstgcn/ntu60_xsub_3dkp/j.py [--batch 16]
         [--device cpu|cuda] [--amp [--amp-dtype bfloat16|float16]] [--iters 10] [--warmup 2]
-        [--impl both|fast|reference] [--infer-only] [--json OUT]
+        [--impl both|fast|reference] [--infer-only] [--isolated [--rounds 2]] [--json OUT]
 
 ``--infer-only``: inference steps only, as an eval-only process runs them (no training step has
 grown the heap before them). ``PYSKL_CPU_PRODUCT=mm|conv`` chooses the kernel of the fast path's
@@ -248,21 +253,83 @@ def cuda_peak(runner: Runner, x, y) -> dict:
                 predict=torch.cuda.max_memory_allocated())
 
 
-# ---------------------------------------------------------------------------- the benchmark
-def benchmark(args) -> dict:
-    device = args.device
-    amp_dtype = getattr(torch, args.amp_dtype) if args.amp else None
+# ---------------------------------------------------------------------------- one implementation alone
+def child_cmd(args, impl: str, kind: str) -> list[str]:
+    """This script, run as a fresh process that times ``kind`` steps of ``impl`` (``step_child``)."""
+    cmd = [sys.executable, __file__, args.config, '--batch', str(args.batch), '--device', args.device,
+           '--iters', str(args.iters), '--warmup', str(args.warmup), '--step-child', f'{impl}:{kind}']
+    if args.amp:
+        cmd += ['--amp', '--amp-dtype', args.amp_dtype]
+    if args.threads:
+        cmd += ['--threads', str(args.threads)]
     if args.cudnn_benchmark:
-        torch.backends.cudnn.benchmark = True
-    impls = IMPLS if args.impl == 'both' else (args.impl, )
+        cmd += ['--cudnn-benchmark']
+    return cmd
+
+
+def step_child(args, amp_dtype):
+    """``--step-child IMPL:KIND``: ``--warmup`` then ``--iters`` timed steps of one kind (``train``:
+    training, then one inference step as validation would; ``predict``: inference only), with the
+    benchmark's weights and input; prints their times, page faults and peak memory as JSON."""
+    impl, kind = args.step_child.split(':')
     model_cfg, shape = load_model_cfg(args.config)
+    torch.manual_seed(0)
+    reference = build(model_cfg, 'reference', 'cpu')
+    runner = Runner(build(model_cfg, impl, args.device, reference.state_dict()), args.device, amp_dtype)
+    x, y = make_input(shape, args.batch, reference.cls_head.num_classes, args.device)
+    del reference
+    loss = nan
+    if kind == 'train':  # the same weights give the same loss (the predict process stays eval-only)
+        loss = runner.model(x, y, mode='loss')['loss_cls'].item()
+    step = (lambda: runner.train_step(x, y)) if kind == 'train' else (lambda: runner.predict_step(x))
+    times, faults = [], 0
+    for i in range(args.warmup + args.iters):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        dt = timed(step, args.device)
+        if i >= args.warmup:
+            times.append(dt)
+            faults += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    if kind == 'train':
+        runner.predict_step(x)
+    peak = torch.cuda.max_memory_allocated() if args.device == 'cuda' else peak_rss()
+    print(json.dumps(dict(times=times, faults=faults, peak=peak, loss=loss)))
+
+
+def time_isolated(args, impls) -> tuple[dict, dict, dict, dict]:
+    """Times, page faults, peak memory and loss of each implementation, each kind of step in
+    fresh processes of its own, ``--rounds`` rounds alternating who goes first."""
+    kinds = ('predict', ) if args.infer_only else ('train', 'predict')
+    times = {impl: dict(train=[], predict=[]) for impl in impls}
+    faults = {impl: 0 for impl in impls}
+    peaks = {impl: [] for impl in impls}
+    losses = {impl: nan for impl in impls}
+    for r in range(args.rounds):
+        order = impls if r % 2 == 0 else impls[::-1]
+        for kind in kinds:
+            for impl in order:
+                out = subprocess.run(child_cmd(args, impl, kind), check=True, capture_output=True, text=True).stdout
+                run = json.loads(out.strip().splitlines()[-1])
+                times[impl][kind] += run['times']
+                if kind == 'train':
+                    faults[impl] += run['faults']
+                    losses[impl] = run['loss']
+                if kind == kinds[0]:  # the training process: its peak covers a validation step too
+                    peaks[impl].append(run['peak'])
+    steps = args.rounds * args.iters
+    memory = {impl: dict(peak=statistics.median(p), peaks=p) for impl, p in peaks.items()}
+    return times, {impl: f / steps for impl, f in faults.items()}, memory, losses
+
+
+# ---------------------------------------------------------------------------- the benchmark
+def time_in_process(args, impls, model_cfg, shape, amp_dtype) -> tuple[dict, dict, dict, dict]:
+    """Times, page faults, peak memory and loss of each implementation, all in this process."""
+    device = args.device
     torch.manual_seed(0)
     reference = build(model_cfg, 'reference', 'cpu')
     state = copy.deepcopy(reference.state_dict())
     runners = {impl: Runner(build(model_cfg, impl, device, state), device, amp_dtype) for impl in impls}
-    num_classes = reference.cls_head.num_classes
+    x, y = make_input(shape, args.batch, reference.cls_head.num_classes, device)
     del reference
-    x, y = make_input(shape, args.batch, num_classes, device)
 
     # the same weights give the same loss (to rounding), or the comparison is void
     losses = {impl: runners[impl].model(x, y, mode='loss')['loss_cls'].item() for impl in impls}
@@ -283,10 +350,6 @@ def benchmark(args) -> dict:
         for impl in order:
             times[impl]['predict'].append(timed(lambda: runners[impl].predict_step(x), device))
 
-    flops_runner = runners['reference'] if 'reference' in runners else runners[impls[0]]
-    train_flops, predict_flops = count_flops(flops_runner, x[:2], y[:2])  # FLOPs grow linearly with the batch
-    gemm = gemm_flops_per_s(device, amp_dtype or torch.float32)
-
     if args.no_memory or args.infer_only:
         memory = {impl: dict(peak=nan) for impl in impls}
     elif device == 'cuda':
@@ -300,6 +363,28 @@ def benchmark(args) -> dict:
                 runs[impl].append(cpu_peak_rss(args, impl))
         memory = {impl: dict(sorted(r, key=lambda m: m['peak'])[len(r) // 2], peaks=[m['peak'] for m in r])
                   for impl, r in runs.items()}
+    return times, {impl: f / args.iters for impl, f in faults.items()}, memory, losses
+
+
+def benchmark(args) -> dict:
+    device = args.device
+    amp_dtype = getattr(torch, args.amp_dtype) if args.amp else None
+    if args.cudnn_benchmark:
+        torch.backends.cudnn.benchmark = True
+    impls = IMPLS if args.impl == 'both' else (args.impl, )
+    model_cfg, shape = load_model_cfg(args.config)
+    if args.isolated:
+        times, faults, memory, losses = time_isolated(args, impls)
+    else:
+        times, faults, memory, losses = time_in_process(args, impls, model_cfg, shape, amp_dtype)
+
+    # FLOPs of the reference (FLOPs grow linearly with the batch: counted on two samples)
+    torch.manual_seed(0)
+    flops_runner = Runner(build(model_cfg, 'reference', device), device, amp_dtype)
+    x, y = make_input(shape, 2, flops_runner.model.cls_head.num_classes, device)
+    train_flops, predict_flops = count_flops(flops_runner, x, y)
+    del flops_runner
+    gemm = gemm_flops_per_s(device, amp_dtype or torch.float32)
 
     results = {}
     for impl in impls:
@@ -311,9 +396,10 @@ def benchmark(args) -> dict:
             predict_times_s=times[impl]['predict'], loss=losses[impl],
             train_gemm_fraction=train_flops * args.batch / train_s / gemm,
             predict_gemm_fraction=predict_flops * args.batch / predict_s / gemm, memory=memory[impl],
-            train_page_faults_per_step=faults[impl] / args.iters)
+            train_page_faults_per_step=faults[impl])
     out = dict(config=args.config, device=device, amp=args.amp_dtype if args.amp else None, batch=args.batch,
-               input_shape=dict(zip('MTVC', shape)), iters=args.iters, warmup=args.warmup, machine=machine(device),
+               input_shape=dict(zip('MTVC', shape)), iters=args.iters, warmup=args.warmup, isolated=args.isolated,
+               rounds=args.rounds if args.isolated else 1, machine=machine(device),
                fast_impl_available=supports_impl(), gemm_gflops=gemm / 1e9,
                train_gflop_per_sample=train_flops / 1e9, predict_gflop_per_clip=predict_flops / 1e9,
                results=results)
@@ -344,7 +430,10 @@ def report(out: dict) -> str:
         f"model: {out['train_gflop_per_sample']:.2f} GFLOP per training sample (forward + backward), "
         f"{out['predict_gflop_per_clip']:.2f} GFLOP per inference clip; GEMM {out['gemm_gflops']:.0f} GFLOP/s "
         f"({out['amp'] or 'float32'})",
-        f"{out['iters']} timed steps each (median), after {out['warmup']} warm-up; fast and reference interleaved",
+        (f"{out['iters']} timed steps each (median), after {out['warmup']} warm-up; fast and reference interleaved"
+         if not out.get('isolated') else
+         f"each implementation in fresh processes of its own (a training one, an eval-only one), alternating: "
+         f"{out['rounds']} rounds x {out['iters']} timed steps (median), after {out['warmup']} warm-up each"),
         f"{'impl':<10} {'train samples/s':>16} {'infer clips/s':>14} {'train GEMM %':>13} {'infer GEMM %':>13} "
         f"{'peak MiB':>9} {'faults/step':>12} {'loss':>10}",
     ]
@@ -383,7 +472,13 @@ def parse_args(argv=None):
     parser.add_argument('--memory-repeats', type=int, default=3,
                         help='fresh processes per implementation for the CPU peak RSS (median reported)')
     parser.add_argument('--json', default=None, help='also write the figures to this JSON file')
+    parser.add_argument('--isolated', action='store_true',
+                        help='time each implementation in fresh processes of its own, alternating (training '
+                             'steps in one, inference steps in an eval-only one), as real runs use memory; the '
+                             'peak memory is the training process\'s')
+    parser.add_argument('--rounds', type=int, default=2, help='--isolated: processes per implementation and kind')
     parser.add_argument('--memory-child', choices=IMPLS, help=argparse.SUPPRESS)
+    parser.add_argument('--step-child', default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.amp_dtype is None:
         args.amp_dtype = 'float16' if args.device == 'cuda' else 'bfloat16'
@@ -391,8 +486,8 @@ def parse_args(argv=None):
         parser.error('--amp-dtype float16 is for CUDA; CPU autocast runs in bfloat16')
     if args.device == 'cuda' and not torch.cuda.is_available():
         parser.error('--device cuda: torch sees no CUDA device')
-    if args.iters < 1 or args.warmup < 0 or args.batch < 1:
-        parser.error('--iters and --batch must be >= 1, --warmup >= 0')
+    if args.iters < 1 or args.warmup < 0 or args.batch < 1 or args.rounds < 1:
+        parser.error('--iters, --batch and --rounds must be >= 1, --warmup >= 0')
     return args
 
 
@@ -400,8 +495,12 @@ def main(argv=None):
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    amp_dtype = getattr(torch, args.amp_dtype) if args.amp else None
     if args.memory_child:
-        memory_child(args, getattr(torch, args.amp_dtype) if args.amp else None)
+        memory_child(args, amp_dtype)
+        return
+    if args.step_child:
+        step_child(args, amp_dtype)
         return
     out = benchmark(args)
     print(report(out))

@@ -14,7 +14,7 @@ from ..checkpoint import load_pretrained
 from ..graph import Graph
 from ..layers import DGGCN, DGTCN, UnitTCN
 from ..layers.dggcn import check_impl
-from ..layers.fused import act_, add_, conv_bn, from_channel_major, plain_bn, to_channel_major
+from ..layers.fused import act_, add_, conv_bn, from_channel_major, plain_bn, to_channel_major, tracing
 
 EPS = 1e-4
 DATA_BN_TYPES = ('VC', 'MVC', None)
@@ -180,8 +180,8 @@ class DGSTGCN(BaseModule):
         Not while tracing or compiling: the graph would fix the batch size.
         """
         n = x.shape[0]
-        if (not self.cpu_eval_chunk_bytes or x.device.type != 'cpu' or any(m.training for m in self.modules())
-                or torch.jit.is_tracing() or torch.jit.is_scripting() or torch.compiler.is_compiling()):
+        if (not self.cpu_eval_chunk_bytes or x.device.type != 'cpu' or tracing()
+                or any(m.training for m in self.modules())):
             return n
         t, widest = x.shape[-1], 0
         for block in self.gcn:

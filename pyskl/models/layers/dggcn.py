@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from .builders import build_activation, build_norm
-from .fused import act_, add_, conv_bn, from_channel_major, plain_bn, to_channel_major
+from .fused import act_, add_, channel_graph, conv_bn, from_channel_major, plain_bn, to_channel_major
 
 BRANCH_MODES = (None, 'T', 'NA')  # off, pooled over time, one graph per frame
 DYNAMIC_ACTIVATIONS = ('tanh', 'relu', 'sigmoid', 'softmax')
@@ -190,7 +190,7 @@ class DGGCN(nn.Module):
             lambda w: w.to(dtype)[0])
         A = self.A.to(dtype)[:, None, None, None]  # K, 1 (C), 1 (N), 1 (T), V, V
         if self.ctr is not None:  # K, C', N, T or 1, V, V
-            A = A + act_(self.ctr_act, x1.unsqueeze(-1) - x2.unsqueeze(-2)) * scale(self.alpha)
+            A = channel_graph(A, x1, x2, scale(self.alpha), self.ctr_act)
         if self.ada is not None:
             ada = torch.einsum('kcntv,kcntw->kntvw', x1, x2)[:, None]  # K, 1, N, T or 1, V, V
             A = A + self.ada_act(ada) * scale(self.beta)

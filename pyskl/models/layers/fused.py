@@ -25,6 +25,11 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def tracing() -> bool:
+    """True while TorchScript traces or scripts, or dynamo compiles or exports, the model."""
+    return torch.jit.is_tracing() or torch.jit.is_scripting() or torch.compiler.is_compiling()
+
+
 def plain_bn(module) -> bool:
     """True for a ``BatchNorm2d`` (not Sync/Instance norm) the fused path can compute."""
     return type(module) is nn.BatchNorm2d and module.affine and module.track_running_stats
@@ -261,6 +266,63 @@ class FuseGlobalJoint(torch.autograd.Function):
         grad_glob = torch.matmul(grad, coeff.to(grad.dtype))[..., None]  # sum over joints of grad * coeff
         grad_coeff = torch.matmul(grad.reshape(-1, grad.shape[-1]).t(), glob.reshape(-1).to(grad.dtype))
         return torch.cat([grad, grad_glob], -1), grad_coeff
+
+
+# activations whose gradient is computed from their output, in place forward
+_FROM_OUTPUT = {
+    nn.Tanh: (torch.tanh_, torch.ops.aten.tanh_backward),
+    nn.Sigmoid: (torch.sigmoid_, torch.ops.aten.sigmoid_backward),
+    nn.ReLU: (torch.relu_, lambda grad, out: torch.ops.aten.threshold_backward(grad, out, 0)),
+}
+
+
+class ChannelGraph(torch.autograd.Function):
+    """``A + act(x1[..., :, None] - x2[..., None, :]) * alpha``: DG-GCN's channel-wise topology
+    refinement added to the graph, for an activation of ``_FROM_OUTPUT``.
+
+    Two full-size tensors forward (the activated difference, kept for the backward pass, and the
+    sum), where autograd's ops make three; backward, ``alpha``'s gradient is a dot product and the
+    difference's gradient is summed before it is negated, where autograd's would multiply, negate
+    and sum full-size tensors. A DG-GCN training step ran 3-6 % faster with it on a 2-core Xeon
+    (64-256 channels, 32 sequences, medians of 21 interleaved steps).
+    """
+
+    @staticmethod
+    def forward(ctx, A, x1, x2, alpha, act_type):
+        act_, _ = _FROM_OUTPUT[act_type]
+        diff = act_(x1.unsqueeze(-1) - x2.unsqueeze(-2))
+        ctx.save_for_backward(diff, alpha)
+        ctx.act_type, ctx.A_shape = act_type, A.shape
+        return torch.addcmul(A, diff, alpha)
+
+    @staticmethod
+    def backward(ctx, grad):
+        diff, alpha = ctx.saved_tensors
+        grad = grad.contiguous()
+        grad_A = grad_alpha = grad_x1 = grad_x2 = None
+        if ctx.needs_input_grad[0]:  # summed over the dimensions A was broadcast along
+            dims = [i for i, (a, g) in enumerate(zip(ctx.A_shape, grad.shape)) if a == 1 and g > 1]
+            grad_A = grad.sum(dims, keepdim=True) if dims else grad
+        if ctx.needs_input_grad[3]:  # alpha: one scalar, or one per subset (dim 0)
+            if alpha.dim() == 0:
+                grad_alpha = torch.dot(grad.view(-1), diff.reshape(-1))
+            else:
+                k = grad.shape[0]
+                grad_alpha = torch.bmm(grad.view(k, 1, -1), diff.reshape(k, -1, 1)).view(alpha.shape)
+        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
+            grad_diff = _FROM_OUTPUT[ctx.act_type][1](grad, diff).mul_(alpha)
+            grad_x1 = grad_diff.sum(-1)
+            grad_x2 = grad_diff.sum(-2).neg_()
+        return grad_A, grad_x1, grad_x2, grad_alpha, None
+
+
+def channel_graph(A: torch.Tensor, x1: torch.Tensor, x2: torch.Tensor, alpha: torch.Tensor, act: nn.Module):
+    """``A + act(x1[..., :, None] - x2[..., None, :]) * alpha`` (see ``ChannelGraph``)."""
+    if type(act) in _FROM_OUTPUT and not tracing():
+        if torch.is_grad_enabled() and any(t.requires_grad for t in (A, x1, x2, alpha)):
+            return ChannelGraph.apply(A, x1, x2, alpha, type(act))
+        return torch.addcmul(A, _FROM_OUTPUT[type(act)][0](x1.unsqueeze(-1) - x2.unsqueeze(-2)), alpha)
+    return A + act_(act, x1.unsqueeze(-1) - x2.unsqueeze(-2)) * alpha
 
 
 def act_temporal_conv(x: torch.Tensor, act: nn.Module, conv: nn.Conv2d) -> torch.Tensor:
