@@ -26,13 +26,16 @@ The input is random, of the shape the config trains on (``clip_len`` of ``Unifor
 
     python tools/benchmarks/model_speed.py configs/dgstgcn/ntu60_xsub_3dkp/j.py [--batch 16]
         [--device cpu|cuda] [--amp [--amp-dtype bfloat16|float16]] [--iters 10] [--warmup 2]
-        [--impl both|fast|reference] [--infer-only] [--isolated [--rounds 2]] [--json OUT]
+        [--impl both|fast|reference] [--infer-only] [--isolated [--rounds 2]] [--reference-float32]
+        [--json OUT]
 
 ``--infer-only``: inference steps only, as an eval-only process runs them (no training step has
 grown the heap before them). ``PYSKL_CPU_PRODUCT=mm|conv`` chooses the kernel of the fast path's
 float32 products on CPU (the machine line says which ran).
 
 ``--amp``: bfloat16 autocast on CPU; float16 (with a gradient scaler) or bfloat16 on CUDA.
+``--reference-float32`` keeps the reference out of autocast: the fast path with ``--amp`` against
+the straightforward model in float32, as the original runs.
 """
 import argparse
 import contextlib
@@ -210,10 +213,15 @@ def machine(device: str) -> dict:
 
 
 # ---------------------------------------------------------------------------- peak memory
+def autocasts(args, impl: str) -> bool:
+    """Whether ``impl`` runs under autocast: with ``--amp``, except the reference under ``--reference-float32``."""
+    return args.amp and not (impl == 'reference' and args.reference_float32)
+
+
 def cpu_peak_rss(args, impl: str) -> dict:
     """Peak RSS of a fresh process running a training and an inference step of ``impl``."""
     cmd = [sys.executable, __file__, args.config, '--batch', str(args.batch), '--device', 'cpu',
-           '--memory-child', impl] + (['--amp', '--amp-dtype', args.amp_dtype] if args.amp else [])
+           '--memory-child', impl] + (['--amp', '--amp-dtype', args.amp_dtype] if autocasts(args, impl) else [])
     if args.threads:
         cmd += ['--threads', str(args.threads)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -258,7 +266,7 @@ def child_cmd(args, impl: str, kind: str) -> list[str]:
     """This script, run as a fresh process that times ``kind`` steps of ``impl`` (``step_child``)."""
     cmd = [sys.executable, __file__, args.config, '--batch', str(args.batch), '--device', args.device,
            '--iters', str(args.iters), '--warmup', str(args.warmup), '--step-child', f'{impl}:{kind}']
-    if args.amp:
+    if autocasts(args, impl):
         cmd += ['--amp', '--amp-dtype', args.amp_dtype]
     if args.threads:
         cmd += ['--threads', str(args.threads)]
@@ -327,7 +335,8 @@ def time_in_process(args, impls, model_cfg, shape, amp_dtype) -> tuple[dict, dic
     torch.manual_seed(0)
     reference = build(model_cfg, 'reference', 'cpu')
     state = copy.deepcopy(reference.state_dict())
-    runners = {impl: Runner(build(model_cfg, impl, device, state), device, amp_dtype) for impl in impls}
+    runners = {impl: Runner(build(model_cfg, impl, device, state), device, amp_dtype if autocasts(args, impl) else None)
+               for impl in impls}
     x, y = make_input(shape, args.batch, reference.cls_head.num_classes, device)
     del reference
 
@@ -385,6 +394,8 @@ def benchmark(args) -> dict:
     train_flops, predict_flops = count_flops(flops_runner, x, y)
     del flops_runner
     gemm = gemm_flops_per_s(device, amp_dtype or torch.float32)
+    gemms = {impl: gemm if autocasts(args, impl) or not args.amp else gemm_flops_per_s(device, torch.float32)
+             for impl in impls}
 
     results = {}
     for impl in impls:
@@ -394,10 +405,11 @@ def benchmark(args) -> dict:
             train_samples_per_s=args.batch / train_s, predict_clips_per_s=args.batch / predict_s,
             train_step_s=train_s, predict_step_s=predict_s, train_times_s=times[impl]['train'],
             predict_times_s=times[impl]['predict'], loss=losses[impl],
-            train_gemm_fraction=train_flops * args.batch / train_s / gemm,
-            predict_gemm_fraction=predict_flops * args.batch / predict_s / gemm, memory=memory[impl],
+            train_gemm_fraction=train_flops * args.batch / train_s / gemms[impl],
+            predict_gemm_fraction=predict_flops * args.batch / predict_s / gemms[impl], memory=memory[impl],
             train_page_faults_per_step=faults[impl])
-    out = dict(config=args.config, device=device, amp=args.amp_dtype if args.amp else None, batch=args.batch,
+    out = dict(config=args.config, device=device, amp=args.amp_dtype if args.amp else None,
+               reference_float32=bool(args.amp and args.reference_float32), batch=args.batch,
                input_shape=dict(zip('MTVC', shape)), iters=args.iters, warmup=args.warmup, isolated=args.isolated,
                rounds=args.rounds if args.isolated else 1, machine=machine(device),
                fast_impl_available=supports_impl(), gemm_gflops=gemm / 1e9,
@@ -420,7 +432,8 @@ def report(out: dict) -> str:
     shape = out['input_shape']
     lines = [
         f"{out['config']}: batch {out['batch']}, {shape['M']} persons x {shape['T']} frames x {shape['V']} joints "
-        f"x {shape['C']} channels, {out['device']}, {out['amp'] or 'float32'}",
+        f"x {shape['C']} channels, {out['device']}, {out['amp'] or 'float32'}"
+        + (' (the reference in float32)' if out.get('reference_float32') else ''),
         f"machine: {where}; torch {m['torch']}" + (f", CUDA {m['cuda']}" if 'cuda' in m else '') +
         (f"; CPU bf16: {', '.join(m['cpu_bf16']) or 'no'}; huge pages "
          f"{'on (THP_MEM_ALLOC_ENABLE=1)' if m.get('huge_pages') else 'off'}"
@@ -476,6 +489,9 @@ def parse_args(argv=None):
                         help='time each implementation in fresh processes of its own, alternating (training '
                              'steps in one, inference steps in an eval-only one), as real runs use memory; the '
                              'peak memory is the training process\'s')
+    parser.add_argument('--reference-float32', action='store_true',
+                        help='with --amp: the reference runs without autocast (the fast path under autocast against '
+                             'the original in float32); GEMM %% against float32 GEMM for it')
     parser.add_argument('--rounds', type=int, default=2, help='--isolated: processes per implementation and kind')
     parser.add_argument('--memory-child', choices=IMPLS, help=argparse.SUPPRESS)
     parser.add_argument('--step-child', default=None, help=argparse.SUPPRESS)

@@ -1,0 +1,43 @@
+"""tools/benchmarks/model_speed.py --isolated: each implementation timed in fresh processes of its own."""
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_isolated_times_each_implementation_in_its_own_processes(tmp_path):
+    out = tmp_path / 'speed.json'
+    done = subprocess.run([sys.executable, 'tools/benchmarks/model_speed.py', 'configs/dgstgcn/demo/j.py',
+                           '--isolated', '--rounds', '2', '--iters', '1', '--warmup', '0', '--batch', '2',
+                           '--json', str(out)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert 'each implementation in fresh processes of its own' in done.stdout
+    result = json.loads(out.read_text())
+    assert result['isolated'] and result['rounds'] == 2
+    runs = result['results']
+    assert set(runs) == {'fast', 'reference'}
+    for run in runs.values():
+        assert len(run['train_times_s']) == 2 and len(run['predict_times_s']) == 2  # 2 rounds x 1 step
+        assert all(t > 0 for t in run['train_times_s'] + run['predict_times_s'])
+        assert len(run['memory']['peaks']) == 2 and run['memory']['peak'] > 0
+    # the same weights in every process: the same loss from both implementations
+    assert math.isclose(runs['fast']['loss'], runs['reference']['loss'], rel_tol=1e-5)
+    assert result['ratio']['train'] > 0 and result['ratio']['predict'] > 0
+
+
+def test_reference_float32_keeps_only_the_reference_out_of_autocast():
+    sys.path.insert(0, str(REPO / 'tools' / 'benchmarks'))
+    try:
+        import model_speed
+    finally:
+        sys.path.pop(0)
+    config = 'configs/dgstgcn/demo/j.py'
+    args = model_speed.parse_args([config, '--amp', '--reference-float32', '--isolated'])
+    assert model_speed.autocasts(args, 'fast') and not model_speed.autocasts(args, 'reference')
+    assert '--amp' in model_speed.child_cmd(args, 'fast', 'train')
+    assert '--amp' not in model_speed.child_cmd(args, 'reference', 'train')
+    plain = model_speed.parse_args([config, '--amp'])
+    assert model_speed.autocasts(plain, 'reference') and '--amp' in model_speed.child_cmd(plain, 'reference', 'predict')
