@@ -268,17 +268,17 @@ class FuseGlobalJoint(torch.autograd.Function):
         return torch.cat([grad, grad_glob], -1), grad_coeff
 
 
-# activations whose gradient is computed from their output, in place forward
-_FROM_OUTPUT = {
-    nn.Tanh: (torch.tanh_, torch.ops.aten.tanh_backward),
-    nn.Sigmoid: (torch.sigmoid_, torch.ops.aten.sigmoid_backward),
-    nn.ReLU: (torch.relu_, lambda grad, out: torch.ops.aten.threshold_backward(grad, out, 0)),
+# the gradients of the IN_PLACE activations, computed from their output
+GRAD_FROM_OUTPUT = {
+    nn.Tanh: torch.ops.aten.tanh_backward,
+    nn.Sigmoid: torch.ops.aten.sigmoid_backward,
+    nn.ReLU: lambda grad, out: torch.ops.aten.threshold_backward(grad, out, 0),
 }
 
 
 class ChannelGraph(torch.autograd.Function):
     """``A + act(x1[..., :, None] - x2[..., None, :]) * alpha``: DG-GCN's channel-wise topology
-    refinement added to the graph, for an activation of ``_FROM_OUTPUT``.
+    refinement added to the graph, for an activation of ``GRAD_FROM_OUTPUT``.
 
     Two full-size tensors forward (the activated difference, kept for the backward pass, and the
     sum), where autograd's ops make three; backward, ``alpha``'s gradient is a dot product and the
@@ -289,8 +289,7 @@ class ChannelGraph(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, A, x1, x2, alpha, act_type):
-        act_, _ = _FROM_OUTPUT[act_type]
-        diff = act_(x1.unsqueeze(-1) - x2.unsqueeze(-2))
+        diff = IN_PLACE[act_type](x1.unsqueeze(-1) - x2.unsqueeze(-2))
         ctx.save_for_backward(diff, alpha)
         ctx.act_type, ctx.A_shape = act_type, A.shape
         return torch.addcmul(A, diff, alpha)
@@ -310,7 +309,7 @@ class ChannelGraph(torch.autograd.Function):
                 k = grad.shape[0]
                 grad_alpha = torch.bmm(grad.view(k, 1, -1), diff.reshape(k, -1, 1)).view(alpha.shape)
         if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
-            grad_diff = _FROM_OUTPUT[ctx.act_type][1](grad, diff).mul_(alpha)
+            grad_diff = GRAD_FROM_OUTPUT[ctx.act_type](grad, diff).mul_(alpha)
             grad_x1 = grad_diff.sum(-1)
             grad_x2 = grad_diff.sum(-2).neg_()
         return grad_A, grad_x1, grad_x2, grad_alpha, None
@@ -318,10 +317,10 @@ class ChannelGraph(torch.autograd.Function):
 
 def channel_graph(A: torch.Tensor, x1: torch.Tensor, x2: torch.Tensor, alpha: torch.Tensor, act: nn.Module):
     """``A + act(x1[..., :, None] - x2[..., None, :]) * alpha`` (see ``ChannelGraph``)."""
-    if type(act) in _FROM_OUTPUT and not tracing():
+    if type(act) in GRAD_FROM_OUTPUT and not tracing():
         if torch.is_grad_enabled() and any(t.requires_grad for t in (A, x1, x2, alpha)):
             return ChannelGraph.apply(A, x1, x2, alpha, type(act))
-        return torch.addcmul(A, _FROM_OUTPUT[type(act)][0](x1.unsqueeze(-1) - x2.unsqueeze(-2)), alpha)
+        return torch.addcmul(A, IN_PLACE[type(act)](x1.unsqueeze(-1) - x2.unsqueeze(-2)), alpha)
     return A + act_(act, x1.unsqueeze(-1) - x2.unsqueeze(-2)) * alpha
 
 
