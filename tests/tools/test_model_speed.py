@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -28,6 +30,20 @@ def test_isolated_times_each_implementation_in_its_own_processes(tmp_path):
     assert result['ratio']['train'] > 0 and result['ratio']['predict'] > 0
 
 
+def test_in_process_run_takes_peak_memory_from_fresh_processes(tmp_path):
+    out = tmp_path / 'speed.json'
+    done = subprocess.run([sys.executable, 'tools/benchmarks/model_speed.py', 'configs/dgstgcn/demo/j.py',
+                           '--iters', '1', '--warmup', '0', '--batch', '2', '--memory-repeats', '1',
+                           '--json', str(out)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert not result['isolated']
+    for run in result['results'].values():
+        assert len(run['train_times_s']) == 1 and len(run['predict_times_s']) == 1
+        assert run['memory']['peaks'] == [run['memory']['peak']] and run['memory']['peak'] > 2**20
+    assert result['ratio']['peak_memory'] > 0
+
+
 def test_reference_float32_keeps_only_the_reference_out_of_autocast():
     sys.path.insert(0, str(REPO / 'tools' / 'benchmarks'))
     try:
@@ -39,5 +55,7 @@ def test_reference_float32_keeps_only_the_reference_out_of_autocast():
     assert model_speed.autocasts(args, 'fast') and not model_speed.autocasts(args, 'reference')
     assert '--amp' in model_speed.child_cmd(args, 'fast', 'train')
     assert '--amp' not in model_speed.child_cmd(args, 'reference', 'train')
+    with pytest.raises(SystemExit):  # without --amp there is nothing to keep the reference out of
+        model_speed.parse_args([config, '--reference-float32'])
     plain = model_speed.parse_args([config, '--amp'])
     assert model_speed.autocasts(plain, 'reference') and '--amp' in model_speed.child_cmd(plain, 'reference', 'predict')

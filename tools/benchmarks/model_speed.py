@@ -218,14 +218,9 @@ def autocasts(args, impl: str) -> bool:
     return args.amp and not (impl == 'reference' and args.reference_float32)
 
 
-def cpu_peak_rss(args, impl: str) -> dict:
+def cpu_peak_rss(args, impl: str) -> int:
     """Peak RSS of a fresh process running a training and an inference step of ``impl``."""
-    cmd = [sys.executable, __file__, args.config, '--batch', str(args.batch), '--device', 'cpu',
-           '--memory-child', impl] + (['--amp', '--amp-dtype', args.amp_dtype] if autocasts(args, impl) else [])
-    if args.threads:
-        cmd += ['--threads', str(args.threads)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return run_child(args, impl, 'train', iters=1, warmup=0)['peak']
 
 
 def peak_rss() -> int:
@@ -235,18 +230,6 @@ def peak_rss() -> int:
             if line.startswith('VmHWM:'):
                 return int(line.split()[1]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def memory_child(args, amp_dtype):
-    model_cfg, shape = load_model_cfg(args.config)
-    model = build(model_cfg, args.memory_child, 'cpu')
-    x, y = make_input(shape, args.batch, model.cls_head.num_classes, 'cpu')
-    runner = Runner(model, 'cpu', amp_dtype)
-    built = peak_rss()
-    runner.train_step(x, y)
-    train = peak_rss()
-    runner.predict_step(x)
-    print(json.dumps(dict(built=built, after_train=train, peak=peak_rss())))
 
 
 def cuda_peak(runner: Runner, x, y) -> dict:
@@ -262,10 +245,13 @@ def cuda_peak(runner: Runner, x, y) -> dict:
 
 
 # ---------------------------------------------------------------------------- one implementation alone
-def child_cmd(args, impl: str, kind: str) -> list[str]:
-    """This script, run as a fresh process that times ``kind`` steps of ``impl`` (``step_child``)."""
+def child_cmd(args, impl: str, kind: str, iters: int | None = None, warmup: int | None = None) -> list[str]:
+    """This script, run as a fresh process that times ``kind`` steps of ``impl`` (``step_child``);
+    ``iters``/``warmup`` default to the run's."""
+    iters = args.iters if iters is None else iters
+    warmup = args.warmup if warmup is None else warmup
     cmd = [sys.executable, __file__, args.config, '--batch', str(args.batch), '--device', args.device,
-           '--iters', str(args.iters), '--warmup', str(args.warmup), '--step-child', f'{impl}:{kind}']
+           '--iters', str(iters), '--warmup', str(warmup), '--step-child', f'{impl}:{kind}']
     if autocasts(args, impl):
         cmd += ['--amp', '--amp-dtype', args.amp_dtype]
     if args.threads:
@@ -303,6 +289,12 @@ def step_child(args, amp_dtype):
     print(json.dumps(dict(times=times, faults=faults, peak=peak, loss=loss)))
 
 
+def run_child(args, impl: str, kind: str, **steps) -> dict:
+    """The JSON that a ``step_child`` process of ``impl`` prints (``steps``: ``iters``, ``warmup``)."""
+    out = subprocess.run(child_cmd(args, impl, kind, **steps), check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def time_isolated(args, impls) -> tuple[dict, dict, dict, dict]:
     """Times, page faults, peak memory and loss of each implementation, each kind of step in
     fresh processes of its own, ``--rounds`` rounds alternating who goes first."""
@@ -315,8 +307,7 @@ def time_isolated(args, impls) -> tuple[dict, dict, dict, dict]:
         order = impls if r % 2 == 0 else impls[::-1]
         for kind in kinds:
             for impl in order:
-                out = subprocess.run(child_cmd(args, impl, kind), check=True, capture_output=True, text=True).stdout
-                run = json.loads(out.strip().splitlines()[-1])
+                run = run_child(args, impl, kind)
                 times[impl][kind] += run['times']
                 if kind == 'train':
                     faults[impl] += run['faults']
@@ -366,12 +357,11 @@ def time_in_process(args, impls, model_cfg, shape, amp_dtype) -> tuple[dict, dic
     else:
         # peak RSS varies by +-100 MiB between fresh processes (threads' buffers, heap layout):
         # the median of --memory-repeats processes per implementation, alternating
-        runs = {impl: [] for impl in impls}
+        peaks = {impl: [] for impl in impls}
         for _ in range(args.memory_repeats):
             for impl in impls:
-                runs[impl].append(cpu_peak_rss(args, impl))
-        memory = {impl: dict(sorted(r, key=lambda m: m['peak'])[len(r) // 2], peaks=[m['peak'] for m in r])
-                  for impl, r in runs.items()}
+                peaks[impl].append(cpu_peak_rss(args, impl))
+        memory = {impl: dict(peak=statistics.median(p), peaks=p) for impl, p in peaks.items()}
     return times, {impl: f / args.iters for impl, f in faults.items()}, memory, losses
 
 
@@ -493,7 +483,6 @@ def parse_args(argv=None):
                         help='with --amp: the reference runs without autocast (the fast path under autocast against '
                              'the original in float32); GEMM %% against float32 GEMM for it')
     parser.add_argument('--rounds', type=int, default=2, help='--isolated: processes per implementation and kind')
-    parser.add_argument('--memory-child', choices=IMPLS, help=argparse.SUPPRESS)
     parser.add_argument('--step-child', default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.amp_dtype is None:
@@ -502,6 +491,8 @@ def parse_args(argv=None):
         parser.error('--amp-dtype float16 is for CUDA; CPU autocast runs in bfloat16')
     if args.device == 'cuda' and not torch.cuda.is_available():
         parser.error('--device cuda: torch sees no CUDA device')
+    if args.reference_float32 and not args.amp:
+        parser.error('--reference-float32 compares against --amp: give --amp too')
     if args.iters < 1 or args.warmup < 0 or args.batch < 1 or args.rounds < 1:
         parser.error('--iters, --batch and --rounds must be >= 1, --warmup >= 0')
     return args
@@ -512,9 +503,6 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     amp_dtype = getattr(torch, args.amp_dtype) if args.amp else None
-    if args.memory_child:
-        memory_child(args, amp_dtype)
-        return
     if args.step_child:
         step_child(args, amp_dtype)
         return
