@@ -1,6 +1,8 @@
 """tools/benchmarks/model_speed.py --isolated: each implementation timed in fresh processes of its own."""
 import json
 import math
+import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -59,3 +61,52 @@ def test_reference_float32_keeps_only_the_reference_out_of_autocast():
         model_speed.parse_args([config, '--reference-float32'])
     plain = model_speed.parse_args([config, '--amp'])
     assert model_speed.autocasts(plain, 'reference') and '--amp' in model_speed.child_cmd(plain, 'reference', 'predict')
+
+
+# a fresh process (the setting is process-wide): minor page faults of the last of four steps that
+# each make and free two 64 MiB tensors
+REUSED_TENSOR_FAULTS = """
+import resource, sys, torch
+sys.path.insert(0, 'tools/benchmarks')
+import model_speed
+print(model_speed.retain_freed_memory() if sys.argv[1] == 'retain' else False)
+x = torch.ones(16 * 2**20)
+for _ in range(4):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    y = x * 2
+    z = y + 1
+    del y, z
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+print(faults)
+"""
+
+
+@pytest.mark.skipif(not (sys.platform.startswith('linux') and platform.libc_ver()[0] == 'glibc'),
+                    reason='--heap retain sets glibc')
+def test_heap_retain_reuses_freed_memory_without_page_faults():
+    def last_step_faults(heap):
+        env = {k: v for k, v in os.environ.items() if k != 'THP_MEM_ALLOC_ENABLE'}
+        done = subprocess.run([sys.executable, '-c', REUSED_TENSOR_FAULTS, heap], cwd=REPO, capture_output=True,
+                              text=True, timeout=120, env=env)
+        assert done.returncode == 0, done.stderr[-2000:]
+        applied, faults = done.stdout.split()[-2:]
+        return applied == 'True', int(faults)
+
+    applied, faults = last_step_faults('retain')
+    assert applied and faults < 1000  # the freed tensors' pages are reused
+    applied, faults = last_step_faults('glibc')
+    assert not applied and faults > 16384  # glibc unmapped them: each new page is faulted in
+
+
+def test_reference_heap_needs_isolated_processes():
+    sys.path.insert(0, str(REPO / 'tools' / 'benchmarks'))
+    try:
+        import model_speed
+    finally:
+        sys.path.pop(0)
+    config = 'configs/dgstgcn/demo/j.py'
+    args = model_speed.parse_args([config, '--isolated', '--reference-heap', 'retain'])
+    assert model_speed.heap_of(args, 'fast') == 'glibc' and model_speed.heap_of(args, 'reference') == 'retain'
+    assert model_speed.child_cmd(args, 'reference', 'train')[-2:] == ['--heap', 'retain']
+    with pytest.raises(SystemExit):  # in one process both implementations share one heap
+        model_speed.parse_args([config, '--reference-heap', 'retain'])
