@@ -1,4 +1,4 @@
-"""tools/benchmarks/model_speed.py --isolated: each implementation timed in fresh processes of its own."""
+"""tools/benchmarks/model_speed.py: in one process and --isolated, --reference-float32, --heap."""
 import json
 import math
 import os
@@ -10,11 +10,23 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+CONFIG = 'configs/dgstgcn/demo/j.py'
+
+
+@pytest.fixture(scope='module')
+def model_speed():
+    """The benchmark script as a module (it is no package)."""
+    sys.path.insert(0, str(REPO / 'tools' / 'benchmarks'))
+    try:
+        import model_speed
+    finally:
+        sys.path.pop(0)
+    return model_speed
 
 
 def test_isolated_times_each_implementation_in_its_own_processes(tmp_path):
     out = tmp_path / 'speed.json'
-    done = subprocess.run([sys.executable, 'tools/benchmarks/model_speed.py', 'configs/dgstgcn/demo/j.py',
+    done = subprocess.run([sys.executable, 'tools/benchmarks/model_speed.py', CONFIG,
                            '--isolated', '--rounds', '2', '--iters', '1', '--warmup', '0', '--batch', '2',
                            '--json', str(out)], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -34,7 +46,7 @@ def test_isolated_times_each_implementation_in_its_own_processes(tmp_path):
 
 def test_in_process_run_takes_peak_memory_from_fresh_processes(tmp_path):
     out = tmp_path / 'speed.json'
-    done = subprocess.run([sys.executable, 'tools/benchmarks/model_speed.py', 'configs/dgstgcn/demo/j.py',
+    done = subprocess.run([sys.executable, 'tools/benchmarks/model_speed.py', CONFIG,
                            '--iters', '1', '--warmup', '0', '--batch', '2', '--memory-repeats', '1',
                            '--json', str(out)], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -46,20 +58,14 @@ def test_in_process_run_takes_peak_memory_from_fresh_processes(tmp_path):
     assert result['ratio']['peak_memory'] > 0
 
 
-def test_reference_float32_keeps_only_the_reference_out_of_autocast():
-    sys.path.insert(0, str(REPO / 'tools' / 'benchmarks'))
-    try:
-        import model_speed
-    finally:
-        sys.path.pop(0)
-    config = 'configs/dgstgcn/demo/j.py'
-    args = model_speed.parse_args([config, '--amp', '--reference-float32', '--isolated'])
+def test_reference_float32_keeps_only_the_reference_out_of_autocast(model_speed):
+    args = model_speed.parse_args([CONFIG, '--amp', '--reference-float32', '--isolated'])
     assert model_speed.autocasts(args, 'fast') and not model_speed.autocasts(args, 'reference')
     assert '--amp' in model_speed.child_cmd(args, 'fast', 'train')
     assert '--amp' not in model_speed.child_cmd(args, 'reference', 'train')
     with pytest.raises(SystemExit):  # without --amp there is nothing to keep the reference out of
-        model_speed.parse_args([config, '--reference-float32'])
-    plain = model_speed.parse_args([config, '--amp'])
+        model_speed.parse_args([CONFIG, '--reference-float32'])
+    plain = model_speed.parse_args([CONFIG, '--amp'])
     assert model_speed.autocasts(plain, 'reference') and '--amp' in model_speed.child_cmd(plain, 'reference', 'predict')
 
 
@@ -98,15 +104,16 @@ def test_heap_retain_reuses_freed_memory_without_page_faults():
     assert not applied and faults > 16384  # glibc unmapped them: each new page is faulted in
 
 
-def test_reference_heap_needs_isolated_processes():
-    sys.path.insert(0, str(REPO / 'tools' / 'benchmarks'))
-    try:
-        import model_speed
-    finally:
-        sys.path.pop(0)
-    config = 'configs/dgstgcn/demo/j.py'
-    args = model_speed.parse_args([config, '--isolated', '--reference-heap', 'retain'])
+def test_reference_heap_needs_isolated_processes(model_speed):
+    args = model_speed.parse_args([CONFIG, '--isolated', '--reference-heap', 'retain'])
     assert model_speed.heap_of(args, 'fast') == 'glibc' and model_speed.heap_of(args, 'reference') == 'retain'
     assert model_speed.child_cmd(args, 'reference', 'train')[-2:] == ['--heap', 'retain']
     with pytest.raises(SystemExit):  # in one process both implementations share one heap
-        model_speed.parse_args([config, '--reference-heap', 'retain'])
+        model_speed.parse_args([CONFIG, '--reference-heap', 'retain'])
+
+
+def test_heap_retain_off_glibc_is_refused(model_speed, monkeypatch):
+    monkeypatch.setattr(model_speed.platform, 'libc_ver', lambda: ('', ''))  # musl, macOS
+    assert model_speed.retain_freed_memory() is False
+    with pytest.raises(SystemExit, match='does not run on glibc'):  # not a report of a heap that was not set
+        model_speed.main([CONFIG, '--heap', 'retain'])

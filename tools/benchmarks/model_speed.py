@@ -536,8 +536,9 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.heap == 'retain':  # this process's heap (a step child's: its implementation's)
-        retain_freed_memory()
+    # this process's heap (a step child's: its implementation's)
+    if args.heap == 'retain' and not retain_freed_memory():
+        sys.exit('--heap retain sets glibc\'s malloc (mallopt), and this process does not run on glibc')
     if args.threads:
         torch.set_num_threads(args.threads)
     amp_dtype = getattr(torch, args.amp_dtype) if args.amp else None

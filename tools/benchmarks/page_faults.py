@@ -1,8 +1,8 @@
 """What freshly mapped memory costs on this machine: the first touch of a large tensor.
 
 Every tensor above glibc's mmap threshold (at most 32 MiB) gets pages of its own, which the
-kernel maps in on first touch, one fault per 4 KiB page. On bare metal a fault costs about a
-microsecond. In a VM whose guest reports freed memory back to the host (virtio free page
+kernel maps in on first touch, one fault per 4 KiB page, each costing the kernel a microsecond or
+two (1.4-2 us in a fresh process on the 2-core Xeon of the README). In a VM whose guest reports freed memory back to the host (virtio free page
 reporting, ``page_reporting.page_reporting_order`` on the kernel command line, as in Firecracker
 sandboxes), a page the host took back costs a host fault as well, and a process holding
 gigabytes touches such pages more often. Model comparisons on CPU (``model_speed.py``) then
