@@ -69,39 +69,42 @@ def test_reference_float32_keeps_only_the_reference_out_of_autocast(model_speed)
     assert model_speed.autocasts(plain, 'reference') and '--amp' in model_speed.child_cmd(plain, 'reference', 'predict')
 
 
-# a fresh process (the setting is process-wide): minor page faults of the last of four steps that
-# each make and free two 64 MiB tensors
+# a fresh process (the setting is process-wide): minor page faults of each of 12 steps that each
+# make and free two 64 MiB tensors
 REUSED_TENSOR_FAULTS = """
 import resource, sys, torch
 sys.path.insert(0, 'tools/benchmarks')
 import model_speed
-print(model_speed.retain_freed_memory() if sys.argv[1] == 'retain' else False)
+applied = model_speed.retain_freed_memory() if sys.argv[1] == 'retain' else False
 x = torch.ones(16 * 2**20)
-for _ in range(4):
+faults = []
+for _ in range(12):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     y = x * 2
     z = y + 1
     del y, z
-    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-print(faults)
+    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+print(applied, *faults)
 """
 
 
 @pytest.mark.skipif(not (sys.platform.startswith('linux') and platform.libc_ver()[0] == 'glibc'),
                     reason='--heap retain sets glibc')
 def test_heap_retain_reuses_freed_memory_without_page_faults():
-    def last_step_faults(heap):
+    def step_faults(heap):
         env = {k: v for k, v in os.environ.items() if k != 'THP_MEM_ALLOC_ENABLE'}
         done = subprocess.run([sys.executable, '-c', REUSED_TENSOR_FAULTS, heap], cwd=REPO, capture_output=True,
                               text=True, timeout=120, env=env)
         assert done.returncode == 0, done.stderr[-2000:]
-        applied, faults = done.stdout.split()[-2:]
-        return applied == 'True', int(faults)
+        applied, *faults = done.stdout.split()
+        return applied == 'True', [int(f) for f in faults]
 
-    applied, faults = last_step_faults('retain')
-    assert applied and faults < 1000  # the freed tensors' pages are reused
-    applied, faults = last_step_faults('glibc')
-    assert not applied and faults > 16384  # glibc unmapped them: each new page is faulted in
+    applied, faults = step_faults('retain')
+    # the heap grows for the first steps (small allocations split the freed blocks: 0-4 steps of
+    # 16,384-32,768 faults in 12 runs), then the freed tensors' pages are reused
+    assert applied and sum(faults[-3:]) < 1000, faults
+    applied, faults = step_faults('glibc')
+    assert not applied and min(faults[1:]) > 16384, faults  # glibc unmapped them: each new page is faulted in
 
 
 def test_reference_heap_needs_isolated_processes(model_speed):
