@@ -37,13 +37,18 @@ class Graph:
 
     Modes:
       - ``spatial``: identity, inward and outward subsets, each column-normalised;
+      - ``stgcn_spatial``: ST-GCN's spatial partition: what a joint receives from itself, from
+        neighbours at least as far from the centre joint as itself, and from neighbours closer to it,
+        all three normalised together by the receiving joint's degree (self loop included). As in the
+        original, distances to the centre count only up to ``max_hop``: joints farther away are all
+        equally "far";
       - ``binary_adj``: one 0/1 matrix of the (undirected) edges;
       - ``random``: ``num_filter`` matrices drawn from N(init_off, init_std^2),
         the learnable starting point of DG-STGCN (drawn from a local generator
         seeded by ``seed``, never numpy's global state).
     """
 
-    modes = ('spatial', 'binary_adj', 'random')
+    modes = ('spatial', 'stgcn_spatial', 'binary_adj', 'random')
 
     def __init__(self, layout='coco', mode='spatial', max_hop=1, nx_node=1, num_filter=3, init_std=0.02,
                  init_off=0.04, seed=0):
@@ -75,6 +80,19 @@ class Graph:
         inward = normalize_digraph(edge2mat(self.inward, self.num_node))
         outward = normalize_digraph(edge2mat(self.outward, self.num_node))
         return np.stack((iden, inward, outward))
+
+    def stgcn_spatial(self) -> np.ndarray:
+        # A[k, i, j]: what joint i sends to joint j (features are multiplied from the right)
+        adjacency = (self.hop_dis <= self.max_hop).astype(float)
+        adjacency = normalize_digraph(adjacency)
+        to_centre = self.hop_dis[:, self.center]
+        sender, receiver = to_centre[:, None], to_centre[None, :]
+        is_self = np.eye(self.num_node, dtype=bool)
+        neighbour = (self.hop_dis <= self.max_hop) & ~is_self
+        root = np.where(is_self, adjacency, 0)
+        farther = np.where(neighbour & (sender >= receiver), adjacency, 0)
+        closer = np.where(neighbour & (sender < receiver), adjacency, 0)
+        return np.stack((root, farther, closer))
 
     def binary_adj(self) -> np.ndarray:
         return edge2mat(self.inward + self.outward, self.num_node)[None]

@@ -65,13 +65,22 @@ def _one_based(pairs):
     return tuple((i - 1, j - 1) for i, j in pairs)
 
 
+def _one_based_parents(parents):
+    """1-based reference joints, one per joint in order, as 0-based."""
+    return [p - 1 for p in parents]
+
+
 LAYOUTS = {
     'nturgb+d': Layout(
         'nturgb+d', 25,
         _one_based([(1, 2), (2, 21), (3, 21), (4, 3), (5, 21), (6, 5), (7, 6), (8, 7), (9, 21), (10, 9),
                     (11, 10), (12, 11), (13, 1), (14, 13), (15, 14), (16, 15), (17, 1), (18, 17), (19, 18),
-                    (20, 19), (22, 23), (23, 8), (24, 25), (25, 12)]),
+                    (20, 19), (22, 8), (23, 8), (24, 12), (25, 12)]),
         center=20,
+        # the graph joins hand tip and thumb to the hand; the bone stream chains them
+        # (hand tip -> thumb -> hand), as the original's graph and bone features do
+        bone_pairs=tuple((v, p) for v, p in enumerate(_one_based_parents(
+            [2, 21, 21, 3, 21, 5, 6, 7, 21, 9, 10, 11, 1, 13, 14, 15, 1, 17, 18, 19, 21, 23, 8, 25, 12]))),
         mirror_pairs=_one_based([(5, 9), (6, 10), (7, 11), (8, 12), (13, 17), (14, 18), (15, 19), (16, 20),
                                  (22, 24), (23, 25)]),
         joint_names=('spine base', 'spine mid', 'neck', 'head', 'left shoulder', 'left elbow', 'left wrist',

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from fixture_weights import set_fixture_weights
 from pyskl.models import build_model
 
 NTU60_J_MODEL = dict(
@@ -13,22 +14,6 @@ NTU60_J_MODEL = dict(
                   tcn_ms_cfg=[(3, 1), (3, 2), (3, 3), (3, 4), ('max', 3), '1x1'],
                   graph_cfg=dict(layout='nturgb+d', mode='random', num_filter=8, init_off=.04, init_std=.02)),
     cls_head=dict(type='GCNHead', num_classes=60, in_channels=256))
-
-
-def set_fixture_weights(model: torch.nn.Module):
-    """The weights of the fixture: keys sorted by name, one generator seeded 0 (fixture README)."""
-    g = torch.Generator().manual_seed(0)
-    state = model.state_dict()
-    new = {}
-    for name in sorted(state):
-        value = state[name]
-        if not value.is_floating_point():
-            continue
-        if name.endswith('running_var'):
-            new[name] = torch.rand(value.shape, generator=g) + 0.5
-        else:
-            new[name] = torch.randn(value.shape, generator=g) * 0.1
-    model.load_state_dict(new, strict=False)
 
 
 @pytest.fixture(scope='module')

@@ -3,21 +3,14 @@
 Module and parameter names follow the original PYSKL (``data_bn``, ``gcn.<i>.gcn``,
 ``gcn.<i>.tcn``, ``gcn.<i>.residual``) so its released checkpoints load as they are.
 """
-import copy
-
 import torch
-from mmengine.model import BaseModule
 from torch import nn
 
 from ...registry import MODELS
-from ..checkpoint import load_pretrained
-from ..graph import Graph
 from ..layers import DGGCN, DGTCN, UnitTCN
 from ..layers.dggcn import check_impl
 from ..layers.fused import act_, add_, conv_bn, from_channel_major, plain_bn, to_channel_major, tracing
-
-EPS = 1e-4
-DATA_BN_TYPES = ('VC', 'MVC', None)
+from .base import GCNBackbone, per_stage, stage_schedule
 
 
 class DGBlock(nn.Module):
@@ -60,7 +53,7 @@ class DGBlock(nn.Module):
 
 
 @MODELS.register_module()
-class DGSTGCN(BaseModule):
+class DGSTGCN(GCNBackbone):
     """DG-STGCN.
 
     Input ``(N, M, T, V, C)``; output ``(N, M, C_out, T_out, V)``.
@@ -98,70 +91,30 @@ class DGSTGCN(BaseModule):
                  gcn_ctr_act='tanh', gcn_norm='BN', gcn_act='ReLU',
                  tcn_ms_cfg=((3, 1), (3, 2), (3, 3), (3, 4), ('max', 3), '1x1'), tcn_mid_channels=None,
                  tcn_num_joints=25, tcn_dropout=0.0, tcn_norm='BN', tcn_act='ReLU', impl: str = 'fast', init_cfg=None):
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(graph_cfg, in_channels, num_person, data_bn_type, pretrained, init_cfg=init_cfg)
         self.impl = check_impl('DGSTGCN', impl)
-        if data_bn_type not in DATA_BN_TYPES:
-            raise ValueError(f'DGSTGCN data_bn_type={data_bn_type!r}: choose one of {list(DATA_BN_TYPES)}')
-        self.graph = Graph(**graph_cfg)
-        A = torch.tensor(self.graph.A, dtype=torch.float32)
-        self.num_joints = A.size(-1)
-        self.in_channels = in_channels
+        A = self.graph_tensor()
         self.base_channels = base_channels
         self.ch_ratio = ch_ratio
         self.inflate_stages = inflate_stages
         self.down_stages = down_stages
-        self.data_bn_type = data_bn_type
-        self.num_person = num_person
-        self.pretrained = pretrained
-        if data_bn_type == 'MVC':
-            self.data_bn = nn.BatchNorm1d(num_person * in_channels * self.num_joints)
-        elif data_bn_type == 'VC':
-            self.data_bn = nn.BatchNorm1d(in_channels * self.num_joints)
-        else:
-            self.data_bn = nn.Identity()
 
         gcn_args = dict(ratio=gcn_ratio, ctr=gcn_ctr, ada=gcn_ada, subset_wise=gcn_subset_wise,
                         ada_act=gcn_ada_act, ctr_act=gcn_ctr_act, norm=gcn_norm, act=gcn_act)
         tcn_args = dict(ms_cfg=tcn_ms_cfg, mid_channels=tcn_mid_channels, num_joints=tcn_num_joints,
                         dropout=tcn_dropout, norm=tcn_norm, act=tcn_act)
-        gcn_cfgs = self._per_stage(gcn_args, num_stages, 'gcn_')
-        tcn_cfgs = self._per_stage(tcn_args, num_stages, 'tcn_')
+        gcn_cfgs = per_stage(gcn_args, num_stages)
+        tcn_cfgs = per_stage(tcn_args, num_stages)
         tcn_cfgs[0]['dropout'] = 0.0  # the first block never drops out (as in the original)
 
-        blocks = []
-        if in_channels != base_channels:
-            blocks.append(DGBlock(in_channels, base_channels, A.clone(), 1, residual=False,
-                                  gcn_cfg=gcn_cfgs[0], tcn_cfg=tcn_cfgs[0], impl=impl))
-        inflate_times = 0
-        channels = base_channels
-        for stage in range(2, num_stages + 1):
-            stride = 1 + (stage in down_stages)
-            inflate_times += stage in inflate_stages
-            out_channels = int(base_channels * ch_ratio ** inflate_times + EPS)
-            blocks.append(DGBlock(channels, out_channels, A.clone(), stride,
-                                  gcn_cfg=gcn_cfgs[stage - 1], tcn_cfg=tcn_cfgs[stage - 1], impl=impl))
-            channels = out_channels
-        self.out_channels = channels
-        self.num_stages = len(blocks)
-        self.gcn = nn.ModuleList(blocks)
-
-    @staticmethod
-    def _per_stage(args: dict, num_stages: int, prefix: str) -> list[dict]:
-        """One argument dict per stage; a tuple of ``num_stages`` values is spread over the stages."""
-        cfgs = [copy.deepcopy(args) for _ in range(num_stages)]
-        for key, value in args.items():
-            # ms_cfg is itself a sequence: per stage only as a tuple of branch lists
-            per_stage = isinstance(value, tuple) and len(value) == num_stages and (
-                key != 'ms_cfg' or all(isinstance(v, list) for v in value))
-            if per_stage:
-                for i in range(num_stages):
-                    cfgs[i][key] = value[i]
-        return cfgs
-
-    def init_weights(self):
-        super().init_weights()
-        if self.pretrained:
-            load_pretrained(self, self.pretrained)
+        schedule = stage_schedule(in_channels, base_channels, num_stages, ch_ratio, inflate_stages, down_stages)
+        first_stage = num_stages - len(schedule)  # 0, or 1 when the channel-lifting stage is left out
+        self.gcn = nn.ModuleList([
+            DGBlock(b['in_channels'], b['out_channels'], A.clone(), b['stride'], residual=b['residual'],
+                    gcn_cfg=gcn_cfgs[first_stage + i], tcn_cfg=tcn_cfgs[first_stage + i], impl=impl)
+            for i, b in enumerate(schedule)])
+        self.out_channels = schedule[-1]['out_channels']
+        self.num_stages = len(schedule)
 
     def forward_blocks(self, x: torch.Tensor) -> torch.Tensor:
         """The fast blocks on ``(N * M, V, C, T)`` (after ``data_bn``): ``(N * M, C', T', V)``."""
@@ -191,23 +144,8 @@ class DGSTGCN(BaseModule):
         return min(n, max(1, self.cpu_eval_chunk_bytes // (widest * x.element_size())))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 5:
-            raise ValueError(f'DGSTGCN expects input (N, M, T, V, C), got shape {tuple(x.shape)}')
-        N, M, T, V, C = x.size()
-        if V != self.num_joints:
-            raise ValueError(f'the input has {V} joints, but the graph layout {self.graph.layout.name!r} has '
-                             f'{self.num_joints}: set graph_cfg.layout to match the data')
-        if C != self.in_channels:
-            raise ValueError(f'the input has {C} channels per joint, the backbone expects in_channels='
-                             f'{self.in_channels}')
-        if self.data_bn_type == 'MVC' and M != self.num_person:
-            raise ValueError(f'data_bn_type="MVC" needs {self.num_person} persons per sample, the input has {M}')
-        x = x.permute(0, 1, 3, 4, 2).contiguous()  # N, M, T, V, C -> N, M, V, C, T
-        if self.data_bn_type == 'MVC':
-            x = self.data_bn(x.view(N, M * V * C, T))
-        else:
-            x = self.data_bn(x.view(N * M, V * C, T))
-        x = x.view(N, M, V, C, T)
+        x = self.normalize_input(x)  # N, M, T, V, C -> N, M, V, C, T
+        N, M, V, C, T = x.shape
         if all(block.fast for block in self.gcn):  # channel-major from the first block to the last
             x = x.view(N * M, V, C, T)
             step = self.eval_chunk(x)
@@ -219,4 +157,4 @@ class DGSTGCN(BaseModule):
             x = x.permute(0, 1, 3, 4, 2).contiguous().view(N * M, C, T, V)
             for block in self.gcn:
                 x = block(x)
-        return x.reshape((N, M) + x.shape[1:])  # N * M, C', T', V -> N, M, C', T', V
+        return self.to_persons(x, M)  # N * M, C', T', V -> N, M, C', T', V

@@ -14,28 +14,10 @@ import torch
 from torch import nn
 
 from .builders import build_activation, build_norm
+from .tcn import UnitTCN
 from .dggcn import check_impl
 from .fused import (AppendGlobalJoint, FuseGlobalJoint, act_, act_temporal_conv, batch_norm, conv_bn,
                     from_channel_major, plain_bn, temporal_max_pool, to_channel_major)
-
-
-class UnitTCN(nn.Module):
-    """Conv ``(kernel_size, 1)`` over time, then norm (optional) and dropout."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 9, stride: int = 1,
-                 dilation: int = 1, norm='BN', dropout: float = 0.0):
-        super().__init__()
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.stride = stride
-        pad = (kernel_size + (kernel_size - 1) * (dilation - 1) - 1) // 2
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=(kernel_size, 1), padding=(pad, 0),
-                              stride=(stride, 1), dilation=(dilation, 1))
-        self.bn = build_norm(norm, out_channels) if norm is not None else nn.Identity()
-        self.drop = nn.Dropout(dropout, inplace=True)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.drop(self.bn(self.conv(x)))
 
 
 def _check_branch(cfg, index: int):

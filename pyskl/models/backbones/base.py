@@ -1,0 +1,138 @@
+"""What every GCN backbone repeats, written once: the graph, the data BatchNorm, the input checks and
+reshapes, the stage schedule of channels and strides, per-stage arguments and ``pretrained=``.
+
+A backbone subclasses :class:`GCNBackbone`, builds its blocks from :func:`stage_schedule`, and in
+``forward`` calls :meth:`GCNBackbone.to_sequences` (``(N, M, T, V, C)`` to ``(N * M, C, T, V)``, through
+the data BatchNorm) and :meth:`GCNBackbone.to_persons` at the end. Module names stay each backbone's
+own (``gcn`` in one, ``net`` in another), since released checkpoints depend on them.
+"""
+import copy
+
+import torch
+from mmengine.model import BaseModule
+from torch import nn
+
+from ..checkpoint import load_pretrained
+from ..graph import Graph
+
+#: data BatchNorm kinds: per joint and channel ('VC': persons share it), per person too ('MVC'), none
+DATA_BN_TYPES = ('VC', 'MVC', None)
+_EPS = 1e-4
+
+
+def stage_schedule(in_channels: int, base_channels: int = 64, num_stages: int = 10, ch_ratio: float = 2,
+                   inflate_stages=(5, 8), down_stages=(5, 8)) -> list[dict]:
+    """The blocks of a stage-wise GCN: ``[dict(in_channels, out_channels, stride, residual), ...]``.
+
+    Stage 1 lifts ``in_channels`` to ``base_channels`` (stride 1, no residual) and is left out when
+    they are equal; stages 2 .. ``num_stages`` multiply the channels by ``ch_ratio`` at each of
+    ``inflate_stages`` and halve the frames at each of ``down_stages`` (1-based stage numbers).
+    """
+    blocks = []
+    if in_channels != base_channels:
+        blocks.append(dict(in_channels=in_channels, out_channels=base_channels, stride=1, residual=False))
+    inflate_times, channels = 0, base_channels
+    for stage in range(2, num_stages + 1):
+        inflate_times += stage in inflate_stages
+        out_channels = int(base_channels * ch_ratio ** inflate_times + _EPS)
+        blocks.append(dict(in_channels=channels, out_channels=out_channels, stride=1 + (stage in down_stages),
+                           residual=True))
+        channels = out_channels
+    return blocks
+
+
+def per_stage(args: dict, num_stages: int, sequence_args=('ms_cfg', )) -> list[dict]:
+    """One argument dict per stage: an argument given as a tuple of ``num_stages`` values is spread over
+    the stages. The arguments in ``sequence_args`` are sequences themselves: per stage only as a tuple
+    of lists."""
+    cfgs = [copy.deepcopy(args) for _ in range(num_stages)]
+    for key, value in args.items():
+        spread = isinstance(value, tuple) and len(value) == num_stages and (
+            key not in sequence_args or all(isinstance(v, list) for v in value))
+        if spread:
+            for i in range(num_stages):
+                cfgs[i][key] = value[i]
+    return cfgs
+
+
+class GCNBackbone(BaseModule):
+    """The plumbing of a skeleton GCN backbone.
+
+    Args:
+        graph_cfg: arguments of :class:`~pyskl.models.graph.Graph` (layout, mode, ...).
+        in_channels: channels of a joint (3 for x, y, z or x, y, score).
+        num_person: persons per sample; fixed by a 'MVC' data BatchNorm.
+        data_bn_type: 'VC', 'MVC' or None (see ``DATA_BN_TYPES``).
+        pretrained: a checkpoint loaded by ``init_weights``: the backbone's weights, or a
+            recognizer's checkpoint (its ``backbone.`` weights are taken).
+    """
+
+    def __init__(self, graph_cfg: dict, in_channels: int = 3, num_person: int = 2, data_bn_type: str | None = 'VC',
+                 pretrained: str | None = None, init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        name = type(self).__name__
+        if data_bn_type not in DATA_BN_TYPES:
+            raise ValueError(f'{name} data_bn_type={data_bn_type!r}: choose one of {list(DATA_BN_TYPES)}')
+        if not isinstance(graph_cfg, dict):
+            raise ValueError(f'{name} graph_cfg must be a dict such as dict(layout="nturgb+d", mode="spatial"), '
+                             f'got {graph_cfg!r}')
+        self.graph = Graph(**graph_cfg)
+        self.num_joints = self.graph.num_node
+        self.in_channels = in_channels
+        self.num_person = num_person
+        self.data_bn_type = data_bn_type
+        self.pretrained = pretrained
+        if data_bn_type == 'MVC':
+            self.data_bn = nn.BatchNorm1d(num_person * in_channels * self.num_joints)
+        elif data_bn_type == 'VC':
+            self.data_bn = nn.BatchNorm1d(in_channels * self.num_joints)
+        else:
+            self.data_bn = nn.Identity()
+
+    def graph_tensor(self) -> torch.Tensor:
+        """The graph's adjacency ``(K, V, V)`` as a float32 tensor (a fresh copy)."""
+        return torch.tensor(self.graph.A, dtype=torch.float32)
+
+    def init_weights(self):
+        super().init_weights()
+        if self.pretrained:
+            load_pretrained(self, self.pretrained)
+
+    def check_input(self, x: torch.Tensor) -> None:
+        """Refuse an input that does not fit the backbone, saying which setting to change."""
+        name = type(self).__name__
+        if x.dim() != 5:
+            raise ValueError(f'{name} expects input (N, M, T, V, C), got shape {tuple(x.shape)}')
+        _, M, _, V, C = x.shape
+        if V != self.num_joints:
+            raise ValueError(f'the input has {V} joints, but the graph layout {self.graph.layout.name!r} has '
+                             f'{self.num_joints}: set graph_cfg.layout to match the data')
+        if C != self.in_channels:
+            raise ValueError(f'the input has {C} channels per joint, {name} expects in_channels={self.in_channels}')
+        if self.data_bn_type == 'MVC' and M != self.num_person:
+            raise ValueError(f'{name}\'s data BatchNorm (data_bn_type="MVC") normalises each of {self.num_person} '
+                             f'persons on its own, so every sample needs {self.num_person} persons; the input has '
+                             f'{M} (pad with FormatGCNInput(num_person={self.num_person}))')
+
+    def normalize_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Checks, then the data BatchNorm: ``(N, M, T, V, C)`` -> ``(N, M, V, C, T)``."""
+        self.check_input(x)
+        N, M, T, V, C = x.shape
+        x = x.permute(0, 1, 3, 4, 2).contiguous()  # N, M, T, V, C -> N, M, V, C, T
+        if self.data_bn_type == 'MVC':
+            x = self.data_bn(x.view(N, M * V * C, T))
+        else:
+            x = self.data_bn(x.view(N * M, V * C, T))
+        return x.view(N, M, V, C, T)
+
+    def to_sequences(self, x: torch.Tensor) -> torch.Tensor:
+        """Checks and the data BatchNorm, then one sequence per person: ``(N, M, T, V, C)`` ->
+        ``(N * M, C, T, V)``."""
+        x = self.normalize_input(x)
+        N, M, V, C, T = x.shape
+        return x.permute(0, 1, 3, 4, 2).reshape(N * M, C, T, V)  # N, M, V, C, T -> N * M, C, T, V
+
+    @staticmethod
+    def to_persons(x: torch.Tensor, num_person: int) -> torch.Tensor:
+        """The blocks' output back to one entry per sample: ``(N * M, C', T', V)`` -> ``(N, M, C', T', V)``."""
+        return x.reshape((-1, num_person) + x.shape[1:])

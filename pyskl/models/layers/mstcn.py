@@ -1,0 +1,142 @@
+"""The multi-scale temporal unit: temporal branches side by side on groups of channels.
+
+Each branch in ``ms_cfg`` is ``(kernel, dilation)`` (1x1 reduction, norm, activation, then a dilated
+``(kernel, 1)`` convolution carrying the stride), ``('max', kernel)`` (1x1 reduction, norm,
+activation, then max-pooling over frames with the stride) or ``'1x1'`` (a strided 1x1 convolution).
+Their outputs are concatenated. The zoo uses it in three forms:
+
+- ST-GCN++ (and DG-TCN, which extends it, :mod:`.dgtcn`): no norm at a branch's end; the
+  concatenation goes through ``transform`` (norm, activation, 1x1 convolution) and ``bn``; the
+  remainder of the channel split goes to the **first** branch. ``MSTCN(...)`` with the defaults.
+- CTR-GCN: every branch ends with a norm (``branch_norm=True``), no transform, the remainder goes
+  to the **last** branch, an activation at the end (``out_act=True``).
+- MS-G3D: as CTR-GCN, plus a residual (identity, or a strided 1x1 ``UnitTCN`` when the shape
+  changes, ``residual=True``) before the activation (which one of its units leaves out).
+
+Attribute names (``branches.<i>.<j>``, ``transform``, ``bn``, ``residual``) are the original PYSKL's:
+released checkpoints depend on them.
+"""
+import torch
+from torch import nn
+
+from .builders import build_activation, build_norm
+from .tcn import UnitTCN
+
+DEFAULT_MS_CFG = ((3, 1), (3, 2), (3, 3), (3, 4), ('max', 3), '1x1')
+
+
+def check_ms_cfg(owner: str, ms_cfg) -> None:
+    """Refuse a branch list that is empty or holds something that is not a branch."""
+    if len(ms_cfg) == 0:
+        raise ValueError(f'{owner} ms_cfg needs at least one branch')
+    for i, cfg in enumerate(ms_cfg):
+        if cfg == '1x1':
+            continue
+        ok = isinstance(cfg, (tuple, list)) and len(cfg) == 2 and (
+            (cfg[0] == 'max' and isinstance(cfg[1], int)) or all(isinstance(c, int) and c > 0 for c in cfg))
+        if not ok:
+            raise ValueError(f"{owner} ms_cfg[{i}]={cfg!r} is not a branch: use (kernel, dilation) with positive "
+                             "ints, ('max', kernel) or '1x1'")
+
+
+def split_channels(out_channels: int, num_branches: int, mid_channels: float | None = None,
+                   remainder: str = 'first') -> list[int]:
+    """Channels per branch: ``out_channels`` split evenly with the remainder on the ``'first'`` or
+    ``'last'`` branch, or ``int(out_channels * mid_channels)`` each when that fraction is given."""
+    if mid_channels is not None:
+        if not (isinstance(mid_channels, float) and mid_channels > 0):
+            raise ValueError(f'mid_channels={mid_channels!r} must be a positive fraction (float)')
+        return [int(out_channels * mid_channels)] * num_branches
+    if remainder not in ('first', 'last'):
+        raise ValueError(f"remainder={remainder!r}: choose 'first' or 'last'")
+    each = out_channels // num_branches
+    rest = out_channels - each * (num_branches - 1)
+    channels = [each] * num_branches
+    channels[0 if remainder == 'first' else -1] = rest
+    if min(channels) < 1:
+        raise ValueError(f'{out_channels} channels do not split over {num_branches} branches')
+    return channels
+
+
+class MSTCN(nn.Module):
+    """Multi-scale temporal convolution (see the module docstring for the three forms).
+
+    Args:
+        in_channels, out_channels: feature channels.
+        ms_cfg: the branches.
+        stride: temporal stride (every branch carries it).
+        mid_channels: channels per branch as a fraction of ``out_channels`` (None: an even split).
+        remainder: which branch takes the remainder of an even split, 'first' or 'last'.
+        branch_norm: a norm at the end of every branch (after the temporal conv or the max-pool, and
+            after the '1x1' convolution).
+        transform: norm, activation and a 1x1 convolution over the concatenation, then ``bn``.
+        residual: add the input (identity, or a strided 1x1 ``UnitTCN``) before ``out_act``.
+        out_act: an activation at the end.
+        dropout: dropout on the output.
+        norm, act: the norm and activation used throughout.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, ms_cfg=DEFAULT_MS_CFG, stride: int = 1,
+                 mid_channels: float | None = None, remainder: str = 'first', branch_norm: bool = False,
+                 transform: bool = True, residual: bool = False, out_act: bool = False, dropout: float = 0.0,
+                 norm='BN', act='ReLU'):
+        super().__init__()
+        owner = type(self).__name__
+        check_ms_cfg(owner, ms_cfg)
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.ms_cfg = ms_cfg
+        self.stride = stride
+        self.num_branches = len(ms_cfg)
+        self.branch_channels = split_channels(out_channels, self.num_branches, mid_channels, remainder)
+        self.act = build_activation(act)
+
+        branches = []
+        for cfg, channels in zip(ms_cfg, self.branch_channels):
+            if cfg == '1x1':
+                conv = nn.Conv2d(in_channels, channels, kernel_size=1, stride=(stride, 1))
+                branches.append(nn.Sequential(conv, build_norm(norm, channels)) if branch_norm else conv)
+                continue
+            layers = [nn.Conv2d(in_channels, channels, kernel_size=1), build_norm(norm, channels), self.act]
+            if cfg[0] == 'max':
+                kernel = cfg[1]
+                layers.append(nn.MaxPool2d(kernel_size=(kernel, 1), stride=(stride, 1), padding=((kernel - 1) // 2, 0)))
+                if branch_norm:
+                    layers.append(build_norm(norm, channels))
+            else:
+                layers.append(UnitTCN(channels, channels, kernel_size=cfg[0], stride=stride, dilation=cfg[1],
+                                      norm=norm if branch_norm else None))
+            branches.append(nn.Sequential(*layers))
+        self.branches = nn.ModuleList(branches)
+
+        concat_channels = sum(self.branch_channels)
+        if transform:
+            self.transform = nn.Sequential(build_norm(norm, concat_channels), self.act,
+                                           nn.Conv2d(concat_channels, out_channels, kernel_size=1))
+            self.bn = build_norm(norm, out_channels)
+        elif concat_channels != out_channels:
+            raise ValueError(f'{owner}: without transform the branches must give out_channels={out_channels} '
+                             f'channels, they give {concat_channels}')
+        self.has_transform = transform
+        if not residual:
+            self.residual = None
+        elif in_channels == out_channels and stride == 1:
+            self.residual = nn.Identity()
+        else:
+            self.residual = UnitTCN(in_channels, out_channels, kernel_size=1, stride=stride)
+        self.out_act = out_act
+        self.drop = nn.Dropout(dropout)
+
+    def forward_branches(self, x: torch.Tensor) -> torch.Tensor:
+        """The branches' outputs concatenated over channels: ``(N, sum(branch_channels), T', V)``."""
+        return torch.cat([branch(x) for branch in self.branches], dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.forward_branches(x)
+        if self.has_transform:
+            out = self.bn(self.transform(out))
+        if self.residual is not None:
+            out = out + self.residual(x)
+        if self.out_act:
+            out = self.act(out)
+        return self.drop(out)
