@@ -223,14 +223,3 @@ def _assemble(folder, samples, tasks, groups, source, extra_meta, known_bad) -> 
                 kpfile_paths=list(groups))
     return meta if write_cache(folder, fill, meta) else None
 
-
-def prepare_kinetics_cache(ann_file: str, kpfile_dir: Optional[str] = None, cache=True,
-                           num_workers: Optional[int] = None, on_bad_sample: str = 'raise') -> dict:
-    """Build (or check) the cache a config with ``PoseDataset(cache=..., kpfile_dir=...)`` uses,
-    exactly as the dataset would; returns a summary for ``tools/data/k400_cache.py``."""
-    from .pose_dataset import PoseDataset  # the dataset decides every detail of the cache
-    ds = PoseDataset(ann_file, kpfile_dir=kpfile_dir, cache=cache, cache_workers=num_workers,
-                     on_bad_sample=on_bad_sample)
-    folder = ds._cache_folder(os.fspath(ann_file))
-    return dict(folder=folder, videos=ds.num_samples, skipped=len(ds.bad_samples), bad_samples=ds.bad_samples,
-                nbytes=ds._packed.nbytes)

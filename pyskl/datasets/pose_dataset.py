@@ -19,7 +19,7 @@ from mmengine.registry import DefaultScope
 
 from pyskl.registry import DATASETS
 from pyskl.skeleton import get_layout
-from pyskl.utils.fileio import read_annotation_file, read_label_map
+from pyskl.utils.annotation_files import read_annotation_file, read_label_map, split_frame_dirs
 from .annotation_checks import BadSample, check_structure, check_values
 from .cache_folder import read_cache_meta, write_cache
 from .kpfile_cache import build_kpfile_cache, kpfiles_digest
@@ -214,21 +214,6 @@ class PoseDataset(BaseDataset):
         self.full_init()
         return [self._packed.get(int(i)) for i in self._base_index]
 
-    def _wanted(self, splits: Optional[dict], path: str) -> Optional[set]:
-        """The frame_dirs of the requested split (None: no split asked for, keep all)."""
-        if self.split is None:
-            return None
-        if splits is None:
-            raise KeyError(f"{path}: split={self.split!r} was asked for, but the file has no 'split' dict")
-        if self.split not in splits:
-            raise KeyError(f'{path}: no split {self.split!r}; the file has splits {sorted(splits)}')
-        return set(splits[self.split])
-
-    def _warn_missing(self, wanted: set, found: int, path: str) -> None:
-        if len(wanted) > found:
-            print_log(f'{path}: {len(wanted) - found} frame_dir(s) of split {self.split!r} have no annotation',
-                      logger='current', level=logging.WARNING)
-
     def _bad(self, bad: list[BadSample], path: str) -> None:
         if not bad:
             return
@@ -247,32 +232,12 @@ class PoseDataset(BaseDataset):
                   + ('\n  ...' if len(bad) > _SHOWN_BAD_SAMPLES else ''), logger='current', level=logging.WARNING)
 
     def _load_packed(self) -> tuple[PackedAnnotations, np.ndarray]:
-        """The packed store and the sorted ids of the samples to use."""
+        """The packed store and the sorted ids of the samples to use: those of the split that pass
+        the structure and value checks (the others reported per ``on_bad_sample``) and ``valid_ratio``."""
         path = self.ann_file
-        if self.cache:
-            packed, splits, structural = self._cached_store(path)
-            wanted = self._wanted(splits, path)
-            if wanted is None:
-                index = np.arange(len(packed))
-            else:
-                index = np.flatnonzero(np.isin(packed.frame_dir, np.array(sorted(wanted), dtype=str)))
-                # a sample without a frame_dir belongs to no split, but is still reported
-                structural = [b for b in structural if b.frame_dir is None or b.frame_dir in wanted]
-                found = set(packed.frame_dir[index].tolist()) | {b.frame_dir for b in structural}
-                self._warn_missing(wanted, len(found - {None}), path)
-            self._bad(structural, path)
-        else:
-            samples, splits = read_annotation_file(path)
-            wanted = self._wanted(splits, path)
-            if wanted is not None:
-                samples = [s for s in samples
-                           if not isinstance(s, dict) or not isinstance(s.get('frame_dir'), str)
-                           or s['frame_dir'] in wanted]
-                found = {s['frame_dir'] for s in samples if isinstance(s, dict) and isinstance(s.get('frame_dir'), str)}
-                self._warn_missing(wanted, len(found), path)
-            packed = self._pack(samples, path)
-            del samples
-            index = np.arange(len(packed))
+        packed, splits, structural = self._cached_store(path) if self.cache else self._store_in_memory(path)
+        index, structural = self._split_index(packed, splits, structural, path)
+        self._bad(structural, path)
 
         bad = check_values(packed, self.num_joints, self._joints_source, self.num_classes, index=index)
         self._bad(bad, path)
@@ -290,33 +255,62 @@ class PoseDataset(BaseDataset):
                   + (' (memory-mapped cache)' if self.cache else ''), logger='current')
         return packed, index
 
-    @staticmethod
-    def _is_compressed(samples: list) -> bool:
-        first = next((s for s in samples if isinstance(s, dict)), None)
-        return is_compressed(first)
-
-    def _pack(self, samples: list, path: str) -> PackedAnnotations:
-        """Structure checks (reported per ``on_bad_sample``), then packing of the good samples."""
-        compressed = self._is_compressed(samples)
-        bad = check_structure(samples, compressed)
-        self._bad(bad, path)
-        if bad:
-            dropped = {b.index for b in bad}
+    def _read_checked(self, path: str, split_only: bool) -> tuple[list, Optional[dict], list[BadSample], bool]:
+        """The annotation file's samples that pass the structure checks (``split_only``: only the
+        split's, and those without a name, to report them), its split dict, the problems of the
+        others and whether the file is compressed (Kinetics kpfiles)."""
+        samples, splits = read_annotation_file(path)
+        wanted = split_frame_dirs(splits, self.split, path) if split_only else None
+        if wanted is not None:
+            samples = [s for s in samples
+                       if not isinstance(s, dict) or not isinstance(s.get('frame_dir'), str) or s['frame_dir'] in wanted]
+        compressed = is_compressed(next((s for s in samples if isinstance(s, dict)), None))
+        structural = check_structure(samples, compressed)
+        if structural:
+            dropped = {b.index for b in structural}
             samples = [s for i, s in enumerate(samples) if i not in dropped]
+        return samples, splits, structural, compressed
+
+    @staticmethod
+    def _pack(samples: list, compressed: bool) -> PackedAnnotations:
         packed = PackedAnnotations.pack(samples, compressed)
-        del samples
         if packed.nbytes > _TRIM_ABOVE:
             release_freed_heap()
         return packed
 
-    def _cache_folder(self, path: str) -> str:
-        return os.fspath(self.cache) if isinstance(self.cache, (str, os.PathLike)) else path + '.cache'
+    def _store_in_memory(self, path: str) -> tuple[PackedAnnotations, Optional[dict], list[BadSample]]:
+        """The split's samples packed in memory, the file's split dict and the structural problems."""
+        samples, splits, structural, compressed = self._read_checked(path, split_only=True)
+        return self._pack(samples, compressed), splits, structural
+
+    def _split_index(self, packed: PackedAnnotations, splits: Optional[dict], structural: list[BadSample],
+                     path: str) -> tuple[np.ndarray, list[BadSample]]:
+        """The ids in ``packed`` of the split's samples and the structural problems among them (a
+        sample without a frame_dir belongs to no split, but is still reported)."""
+        wanted = split_frame_dirs(splits, self.split, path)
+        if wanted is None:
+            return np.arange(len(packed)), structural
+        index = np.flatnonzero(np.isin(packed.frame_dir, np.array(sorted(wanted), dtype=str)))
+        structural = [b for b in structural if b.frame_dir is None or b.frame_dir in wanted]
+        found = set(packed.frame_dir[index].tolist()) | {b.frame_dir for b in structural}
+        missing = len(wanted) - len(found - {None})
+        if missing > 0:
+            print_log(f'{path}: {missing} frame_dir(s) of split {self.split!r} have no annotation',
+                      logger='current', level=logging.WARNING)
+        return index, structural
+
+    @property
+    def cache_folder(self) -> Optional[str]:
+        """The folder of the memory-mapped cache (see ``cache``); None without one."""
+        if not self.cache:
+            return None
+        return os.fspath(self.cache) if isinstance(self.cache, (str, os.PathLike)) else self.ann_file + '.cache'
 
     def _cached_store(self, path: str) -> tuple[PackedAnnotations, Optional[dict], list[BadSample]]:
         """The packed store, memory-mapped from the cache folder; (re)built there from the
         pickle when missing or older than it. Structural problems are kept in the cache
         and reported by every dataset that uses the samples concerned."""
-        folder = self._cache_folder(path)
+        folder = self.cache_folder
         stat = os.stat(path)
         stamp = dict(version=_CACHE_VERSION, file=os.path.abspath(path), size=stat.st_size,
                      mtime_ns=stat.st_mtime_ns)
@@ -326,27 +320,23 @@ class PoseDataset(BaseDataset):
         if meta is not None and 'kpfile_paths' in meta:  # a kpfile may have changed since
             stamp['kpfiles'] = kpfiles_digest(meta['kpfile_paths'])
         if meta is None or meta.get('source') != stamp:
-            samples, splits = read_annotation_file(path)
-            compressed = self._is_compressed(samples)
-            structural = check_structure(samples, compressed)
-            dropped = {b.index for b in structural}
-            samples = [s for i, s in enumerate(samples) if i not in dropped]
+            samples, splits, structural, compressed = self._read_checked(path, split_only=False)
+            known_bad = [list(vars(b).values()) for b in structural]
             if compressed and not all('keypoint' in s for s in samples):
-                meta = build_kpfile_cache(
-                    folder, samples, stamp, path, self.kpfile_dir, self.num_joints, self.cache_workers,
-                    extra_meta=dict(split=splits), known_bad=[list(vars(b).values()) for b in structural])
+                meta = build_kpfile_cache(folder, samples, stamp, path, self.kpfile_dir, self.num_joints,
+                                          self.cache_workers, extra_meta=dict(split=splits), known_bad=known_bad)
                 del samples
                 release_freed_heap()
-                return PackedAnnotations.load(folder), meta['split'], [BadSample(*b) for b in meta['structural']]
-            packed = PackedAnnotations.pack(samples, compressed)
-            del samples
-            meta = dict(source=stamp, split=splits, structural=[list(vars(b).values()) for b in structural])
-            if not write_cache(folder, packed.save, meta):
-                return packed, splits, structural
-            del packed
-            release_freed_heap()
-            print_log(f'{path}: wrote the packed cache {folder}', logger='current')
-        return (PackedAnnotations.load(folder), meta['split'], [BadSample(*b) for b in meta['structural']])
+            else:
+                packed = self._pack(samples, compressed)
+                del samples
+                meta = dict(source=stamp, split=splits, structural=known_bad)
+                if not write_cache(folder, packed.save, meta):
+                    return packed, splits, structural
+                del packed
+                release_freed_heap()
+                print_log(f'{path}: wrote the packed cache {folder}', logger='current')
+        return PackedAnnotations.load(folder), meta['split'], [BadSample(*b) for b in meta['structural']]
 
     def _valid_frame_ratio(self, packed: PackedAnnotations, index: np.ndarray) -> np.ndarray:
         """The fraction of valid frames of each sample in ``index`` (see ``valid_ratio``)."""
@@ -380,6 +370,12 @@ class PoseDataset(BaseDataset):
         """Distinct samples (``len(self)`` counts each ``repeat`` times)."""
         self.full_init()
         return len(self._base_index)
+
+    @property
+    def packed_nbytes(self) -> int:
+        """The bytes of the packed annotations (of the whole file, with a cache)."""
+        self.full_init()
+        return self._packed.nbytes
 
     @force_full_init
     def get_data_info(self, idx: int) -> dict:
@@ -451,3 +447,14 @@ class PoseDataset(BaseDataset):
         size = len(self) if self._fully_initialized else 'not loaded yet'
         return (f'{self.__class__.__name__}(ann_file={self.ann_file!r}, split={self.split!r}, '
                 f'repeat={self.repeat}, test_mode={self.test_mode}, len={size})')
+
+
+def prepare_kinetics_cache(ann_file: str, kpfile_dir: Optional[str] = None, cache=True,
+                           num_workers: Optional[int] = None, on_bad_sample: str = 'raise') -> dict:
+    """Build (or check) the cache a config with ``PoseDataset(cache=..., kpfile_dir=...)`` uses,
+    by building that dataset (it decides every detail of the cache); returns a summary for
+    ``tools/data/k400_cache.py``."""
+    ds = PoseDataset(ann_file, kpfile_dir=kpfile_dir, cache=cache, cache_workers=num_workers,
+                     on_bad_sample=on_bad_sample)
+    return dict(folder=ds.cache_folder, videos=ds.num_samples, skipped=len(ds.bad_samples),
+                bad_samples=ds.bad_samples, nbytes=ds.packed_nbytes)

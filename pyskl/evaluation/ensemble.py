@@ -12,7 +12,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from pyskl.utils.fileio import read_annotation_file, split_samples
+from pyskl.utils.annotation_files import read_annotation_file, split_samples
 from pyskl.utils.safe_pickle import load_pickle
 from .accuracy import mean_class_accuracy, top_k_accuracy
 

@@ -38,7 +38,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from pyskl.registry import METRICS
-from pyskl.utils.fileio import read_label_map
+from pyskl.utils.annotation_files import read_label_map
 from pyskl.utils.safe_pickle import dump_pickle
 from .accuracy import confusion_matrix, mean_class_accuracy, top_k_accuracy
 from .plots import plot_confusion_matrix, write_confusion_matrix_csv
@@ -182,7 +182,7 @@ class AccMetric(_ScoreMetric):
 
 
 def read_class_names(source: Union[str, Path, Sequence[str]]) -> list[str]:
-    """Class names from a list, or from a label map (see :func:`pyskl.utils.fileio.read_label_map`)."""
+    """Class names from a list, or from a label map (see :func:`pyskl.utils.annotation_files.read_label_map`)."""
     if isinstance(source, (str, Path)):
         return read_label_map(source)
     return [str(name) for name in source]

@@ -13,7 +13,8 @@ from typing import Optional, Union
 import numpy as np
 
 from pyskl.skeleton import Layout, get_layout, layout_by_joints
-from pyskl.utils.fileio import atomic_path, find_sample, read_annotation_file
+from pyskl.utils.annotation_files import find_sample, read_annotation_file
+from pyskl.utils.fileio import atomic_path
 
 PathLike = Union[str, os.PathLike]
 PERSON_COLOURS = ('tab:blue', 'tab:red', 'tab:green', 'tab:purple', 'tab:orange')

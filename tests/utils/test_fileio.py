@@ -4,9 +4,7 @@ import stat
 import pytest
 
 from pyskl.utils import fileio
-from pyskl.utils.fileio import (atomic_path, atomic_write, find_sample, read_annotation_file, read_label_map,
-                                remove_stale_temporaries, split_samples)
-from pyskl.utils.safe_pickle import dump_pickle
+from pyskl.utils.fileio import atomic_path, atomic_write, remove_stale_temporaries
 
 
 def test_atomic_write_replaces_or_keeps(tmp_path, monkeypatch):
@@ -53,36 +51,3 @@ def test_atomic_path_keeps_the_suffix_and_replaces_a_folder(tmp_path):
         raise RuntimeError('killed')
     assert os.listdir(tmp_path / 'cache') == ['new.npy']
     assert sorted(os.listdir(tmp_path)) == ['cache', 'clip.gif']
-
-
-def test_read_label_map(tmp_path):
-    path = tmp_path / 'labels.txt'
-    path.write_text(' walk\nrun \njump\n\n\n')  # trailing blank lines are fine
-    assert read_label_map(path) == ['walk', 'run', 'jump']
-    for text, message in (('walk\n\nrun\n', 'line 2 of the label map is empty'),
-                          ('walk\nrun\nwalk\n', "line 3 of the label map repeats 'walk' \\(line 1\\)"),
-                          ('\n\n', 'the label map is empty')):
-        path.write_text(text)
-        with pytest.raises(ValueError, match=f'labels.txt: {message}'):
-            read_label_map(path)
-
-
-def test_read_annotation_file_and_select(tmp_path):
-    samples = [dict(frame_dir='a', label=0), dict(frame_dir='b', label=1), dict(frame_dir='c', label=0)]
-    dump_pickle(dict(split=dict(val=['c', 'a']), annotations=samples), tmp_path / 'ann.pkl')
-    got, splits = read_annotation_file(tmp_path / 'ann.pkl')
-    assert got == samples and splits == dict(val=['c', 'a'])
-    assert [s['frame_dir'] for s in split_samples(got, splits, 'val', 'ann.pkl')] == ['a', 'c']  # file order
-    assert split_samples(got, splits, None, 'ann.pkl') == samples
-    with pytest.raises(KeyError, match=r"ann.pkl: no split 'test'; the file has \['val'\]"):
-        split_samples(got, splits, 'test', 'ann.pkl')
-    assert find_sample(got, 'b', None, 'ann.pkl')['label'] == 1
-    assert find_sample(got, None, -1, 'ann.pkl')['frame_dir'] == 'c'
-    with pytest.raises(KeyError, match="no sample with frame_dir 'z'"):
-        find_sample(got, 'z', None, 'ann.pkl')
-    dump_pickle(dict(split={}, annotations={'a': 1}), tmp_path / 'bad.pkl')
-    with pytest.raises(TypeError, match="bad.pkl: 'annotations' must be a list"):
-        read_annotation_file(tmp_path / 'bad.pkl')
-    dump_pickle(dict(samples=[]), tmp_path / 'bad.pkl')
-    with pytest.raises(KeyError, match="bad.pkl: expected a dict with 'annotations'"):
-        read_annotation_file(tmp_path / 'bad.pkl')

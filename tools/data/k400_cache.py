@@ -9,7 +9,7 @@ the k400_hrnet configs (``cache=True``) find it; a config run would build the sa
 import argparse
 import sys
 
-from pyskl.datasets.kpfile_cache import prepare_kinetics_cache
+from pyskl.datasets.pose_dataset import prepare_kinetics_cache
 
 
 def main(argv=None):

@@ -28,7 +28,7 @@ from typing import Iterable, Optional, Sequence, Union
 
 import numpy as np
 
-from ...utils.fileio import read_utf8
+from ...utils.annotation_files import read_utf8
 from .common import ConversionReport, PathLike, Skipped, make_annotation_file, write_annotation_file
 
 SplitNames = Union[str, Sequence[str], None]
