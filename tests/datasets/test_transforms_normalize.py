@@ -110,6 +110,29 @@ def test_rotation_helpers():
     np.testing.assert_array_equal(align_to(np.zeros(3), [0, 0, 1]), np.eye(3))
 
 
+def test_align_spine_by_hand_and_float16_rotated_in_float64():
+    # Centre joint 1 at (1, 2, 3); the spine (joint 0 -> 1) is (0, 0.5, 0.5) and the shoulders
+    # (joint 4 -> 8) are (1, 0, 0). Turning the spine onto +z is 45 degrees about x:
+    # (x, y, z) -> (x, (y - z) / sqrt(2), (y + z) / sqrt(2)); the shoulders are on x already.
+    # Joint 5 at centre + (0, 0.5, 0.25) goes to (0, 0.25, 0.75) / sqrt(2). Every input value is
+    # exact in float16; the result is not, and is kept in float32 as the original keeps it in float64.
+    kp = np.zeros((1, 1, 25, 3))
+    center = np.array([1.0, 2.0, 3.0])
+    kp[0, 0, :] = center
+    kp[0, 0, 0] = center - [0, 0.5, 0.5]
+    kp[0, 0, 4] = center - [0.5, 0, 0]
+    kp[0, 0, 8] = center + [0.5, 0, 0]
+    kp[0, 0, 5] = center + [0, 0.5, 0.25]
+    for dtype in (np.float16, np.float32, np.float64):
+        out = PreNormalize3D()(dict(keypoint=kp.astype(dtype), total_frames=1))['keypoint']
+        assert out.dtype == np.promote_types(dtype, np.float32)
+        r = np.sqrt(0.5)
+        np.testing.assert_allclose(out[0, 0, 5], [0, 0.25 * r, 0.75 * r], atol=1e-7)
+        np.testing.assert_allclose(out[0, 0, 0], [0, 0, -r], atol=1e-7)
+        np.testing.assert_allclose(out[0, 0, [4, 8]], [[-0.5, 0, 0], [0.5, 0, 0]], atol=1e-7)
+        assert (out[0, 0, [1, 2, 3]] == 0).all()
+
+
 def test_all_zero_and_dtype():
     kp = np.zeros((2, 6, 25, 3), np.float32)
     out = PreNormalize3D()(dict(keypoint=kp, total_frames=6))
@@ -136,9 +159,39 @@ def test_prenormalize2d():
     np.testing.assert_allclose(out['keypoint'][0, 0], [[-1, -1], [0, 0], [1, 1]])
     out = PreNormalize2D()(dict(keypoint=kp.copy(), img_shape=(540, 960)))
     np.testing.assert_allclose(out['keypoint'][0, 0], [[-1, -1], [1, 1], [3, 3]])
-    assert repr(PreNormalize2D()) == 'PreNormalize2D(img_shape=(1080, 1920))'
+    assert repr(PreNormalize2D()) == "PreNormalize2D(img_shape=(1080, 1920), threshold=0.01, mode='fix')"
     assert repr(PreNormalize3D(align_spine=False)).startswith('PreNormalize3D(zaxis=[0, 1], xaxis=[8, 4], '
                                                               'align_spine=False')
+
+
+def test_prenormalize2d_puts_unsure_joints_at_the_centre():
+    # img_shape (100, 200): x' = (x - 100) / 100, y' = (y - 50) / 50. Joints scoring at most
+    # the threshold (0.01) get x' = y' = 0; their score is kept.
+    kp = np.array([[[[0, 0], [150, 75], [200, 100], [50, 25]]]], np.float32)
+    score = np.array([[[0.0, 0.01, 0.0101, 0.9]]], np.float32)
+    out = PreNormalize2D()(dict(keypoint=kp.copy(), keypoint_score=score.copy(), img_shape=(100, 200)))
+    np.testing.assert_allclose(out['keypoint'][0, 0], [[0, 0], [0, 0], [1, 1], [-0.5, -0.5]])
+    np.testing.assert_array_equal(out['keypoint_score'], score)
+    # The score as keypoint's third channel, and another threshold.
+    kp3 = np.concatenate([kp, score[..., None]], axis=-1)
+    out = PreNormalize2D(threshold=0.5)(dict(keypoint=kp3, img_shape=(100, 200)))
+    np.testing.assert_allclose(out['keypoint'][0, 0], [[0, 0, 0], [0, 0, 0.01], [0, 0, 0.0101], [-0.5, -0.5, 0.9]])
+    # No score: only mapped.
+    out = PreNormalize2D()(dict(keypoint=kp.copy(), img_shape=(100, 200)))
+    np.testing.assert_allclose(out['keypoint'][0, 0], [[-1, -1], [0.5, 0.5], [1, 1], [-0.5, -0.5]])
+
+
+def test_prenormalize2d_float16_in_float32_and_bad_arguments():
+    kp = np.array([[[[1001, 7]]]], np.float16)  # float16 stores 1001 exactly; (1001 - 960) / 960 it cannot
+    out = PreNormalize2D()(dict(keypoint=kp.copy(), keypoint_score=np.ones((1, 1, 1), np.float16)))
+    assert out['keypoint'].dtype == np.float32
+    np.testing.assert_allclose(out['keypoint'][0, 0, 0], [41 / 960, -533 / 540], rtol=1e-6)
+    with pytest.raises(ValueError, match='mode'):
+        PreNormalize2D(mode='auto')
+    with pytest.raises(ValueError, match='threshold'):
+        PreNormalize2D(threshold='low')
+    with pytest.raises(ValueError, match=r"'s1'.*keypoint_score \(1, 2, 1\)"):
+        PreNormalize2D()(dict(keypoint=kp, keypoint_score=np.ones((1, 2, 1)), frame_dir='s1'))
 
 
 def test_valid_frames_is_np_isclose_to_zero():

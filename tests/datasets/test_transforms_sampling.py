@@ -28,12 +28,21 @@ def test_test_mode_short_sequence_starts():
     assert out['clip_len'] == 8 and out['num_clips'] == 4 and out['frame_interval'] is None
 
 
+def window_draws(rng, num_frames, p_interval=(1, 1)):
+    """The two draws the original makes for each clip before choosing its frames: the window's
+    length (a ratio in p_interval) and its offset. With p_interval=1 the window is the whole sequence."""
+    window = int((rng.rand() * (p_interval[1] - p_interval[0]) + p_interval[0]) * num_frames)
+    return window, rng.randint(num_frames - window + 1)
+
+
 def test_test_mode_medium_sequence_reproduces_seeded_draws():
-    # clip_len <= n < 2 clip_len: skip n - L of the L + 1 gaps, chosen by RandomState(255).
+    # clip_len <= n < 2 clip_len: skip n - L of the L + 1 gaps, chosen by RandomState(255)
+    # after each clip's two window draws.
     L, n = 10, 14
     rng = np.random.RandomState(255)
     expected = []
     for _ in range(2):
+        assert window_draws(rng, n) == (n, 0)
         gaps = np.zeros(L + 1, dtype=int)
         gaps[rng.choice(L + 1, n - L, replace=False)] = 1
         expected.append(np.arange(L) + np.cumsum(gaps)[:-1])
@@ -49,7 +58,41 @@ def test_test_mode_long_sequence_one_frame_per_segment():
     for clip in clips(out):
         assert ((clip >= bounds[:-1]) & (clip < bounds[1:])).all()
     rng = np.random.RandomState(255)
-    np.testing.assert_array_equal(clips(out)[0], bounds[:-1] + rng.randint(np.diff(bounds)))
+    for clip in clips(out):
+        window_draws(rng, n)
+        np.testing.assert_array_equal(clip, bounds[:-1] + rng.randint(np.diff(bounds)))
+
+
+def test_test_mode_frames_by_hand():
+    # 5 frames, clips of 4: one of the 5 gaps around the frames is skipped. RandomState(255) draws
+    # rand() and randint(1) for the window, then choice(5, 1) picks gap 0 for clip 0 (frames 1-4)
+    # and, after clip 1's window draws, gap 3 (frames 0, 1, 2, 4). Without the window draws it
+    # would pick gap 2 for both clips (frames 0, 1, 3, 4).
+    out = sample(UniformSampleFrames(clip_len=4, num_clips=2), 5, True)
+    np.testing.assert_array_equal(clips(out), [[1, 2, 3, 4], [0, 1, 2, 4]])
+
+
+def test_test_mode_draws_a_window_from_p_interval():
+    # Test mode restricts each clip to a window as training does, from the seeded generator.
+    L, n = 4, 20
+    rng = np.random.RandomState(255)
+    window, off = window_draws(rng, n, (0.5, 0.5))
+    assert window == 10
+    bounds = np.array([0, 2, 5, 7, 10])  # k * 10 // 4
+    expected = bounds[:-1] + rng.randint(np.diff(bounds)) + off
+    out = sample(UniformSampleFrames(clip_len=L, p_interval=(0.5, 0.5)), n, True)
+    np.testing.assert_array_equal(out['frame_inds'], expected)
+
+
+@pytest.mark.parametrize('n', [100, 101, 150, 199, 200, 250, 1000])
+@pytest.mark.parametrize('num_clips', [1, 10])
+def test_test_mode_same_frames_as_uniform_sample_decode_from_clip_len_on(n, num_clips):
+    # From clip_len frames on, UniformSample and UniformSampleDecode make the same draws in test mode.
+    kp = np.arange(n, dtype=np.float32).reshape(1, n, 1, 1)
+    inds = sample(UniformSample(clip_len=100, num_clips=num_clips), n, True)['frame_inds']
+    frames = UniformSampleDecode(clip_len=100, num_clips=num_clips)(
+        dict(keypoint=kp, total_frames=n, test_mode=True))['keypoint'][0, :, 0, 0]
+    np.testing.assert_array_equal(inds, frames)
 
 
 def test_test_mode_is_deterministic_and_leaves_global_state():

@@ -3,7 +3,8 @@
 ``PreNormalize3D`` drops the frames where the main person is absent, puts
 the main person first, moves the body centre of the first frame to the origin
 and, optionally, turns the body so that the spine points along +z and the
-shoulders along +x. ``PreNormalize2D`` maps pixel coordinates to [-1, 1].
+shoulders along +x. ``PreNormalize2D`` maps pixel coordinates to [-1, 1] and
+puts the joints whose score is too low at the origin.
 """
 from typing import Optional, Sequence
 
@@ -54,7 +55,8 @@ class PreNormalize3D(BaseTransform):
         - total_frames (optional; must equal T where given)
 
     Modified Keys:
-        - keypoint: M x T' x V x 3, same floating dtype
+        - keypoint: M x T' x V x 3, same floating dtype (float32 for float16
+          input rotated by ``align_spine``)
         - total_frames: T'
 
     Added Keys:
@@ -129,7 +131,10 @@ class PreNormalize3D(BaseTransform):
             for j in self.zaxis + self.xaxis:
                 if not -V <= j < V:
                     raise ValueError(f'PreNormalize3D: zaxis/xaxis joint {j} is not a joint of a {V}-joint skeleton')
-            dtype = skeleton.dtype
+            # The rotation is computed in float64 and its result kept in at least float32:
+            # the original rotates float16 annotations into float64, rounding them only
+            # when PoseDecode takes the frames as float32.
+            dtype = np.promote_types(skeleton.dtype, np.float32)
             first = skeleton[0, 0].astype(np.float64)
             rot_z = align_to(first[self.zaxis[1]] - first[self.zaxis[0]], [0, 0, 1])
             skeleton = skeleton @ rot_z.T  # every point p -> R p
@@ -153,20 +158,52 @@ class PreNormalize3D(BaseTransform):
 
 @TRANSFORMS.register_module()
 class PreNormalize2D(BaseTransform):
-    """Map pixel coordinates to [-1, 1]: ``x' = (x - w/2) / (w/2)``, likewise y.
+    """Map pixel coordinates to [-1, 1] (``x' = (x - w/2) / (w/2)``, likewise y),
+    and put joints the pose estimator is unsure of at the image centre.
+
+    Where a joint's score is at most ``threshold``, its x and y become 0 (the
+    score is kept): a missing joint (pixel (0, 0), score 0) then sits at the
+    centre rather than in a corner, as the original's models saw it.
+    The score is ``keypoint_score`` or, without it, keypoint's third channel
+    when keypoint has exactly three (x, y, score); 2-channel keypoints without
+    a score are only mapped.
 
     Required Keys:
         - keypoint (M x T x V x C, C >= 2; x and y are channels 0 and 1)
+        - keypoint_score (optional, M x T x V)
         - img_shape (optional: (height, width); else the ``img_shape`` argument)
 
     Modified Keys:
-        - keypoint (a new array; channels beyond y are unchanged)
+        - keypoint (a new array, float32 for float16 input; channels beyond y are unchanged)
+
+    Args:
+        img_shape: (height, width) of samples that carry no ``img_shape``.
+        threshold: scores at or below it mark a joint as absent.
+        mode: ``'fix'``, the only mode: the image's own extent is [-1, 1].
     """
 
-    def __init__(self, img_shape: Sequence[int] = (1080, 1920)):
+    MODES = ('fix', )
+
+    def __init__(self, img_shape: Sequence[int] = (1080, 1920), threshold: float = 0.01, mode: str = 'fix'):
         if len(img_shape) != 2 or min(img_shape) <= 0:
             raise ValueError(f'PreNormalize2D: img_shape must be (height, width), got {img_shape!r}')
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating, np.integer)):
+            raise ValueError(f'PreNormalize2D: threshold must be a number, got {threshold!r}')
+        if mode not in self.MODES:
+            raise ValueError(f"PreNormalize2D: mode must be one of {self.MODES}, got {mode!r} (the original's "
+                             "'auto', scaling to the joints' bounding box, is not implemented)")
         self.img_shape = tuple(img_shape)
+        self.threshold = float(threshold)
+        self.mode = mode
+
+    def _score(self, results: dict, keypoint: np.ndarray) -> Optional[np.ndarray]:
+        if 'keypoint_score' not in results:
+            return keypoint[..., 2] if keypoint.shape[-1] == 3 else None
+        score = np.asarray(results['keypoint_score'])
+        if score.shape != keypoint.shape[:-1]:
+            raise ValueError(f'PreNormalize2D: {sample_name(results)}: keypoint_score {score.shape} does not '
+                             f'match keypoint {keypoint.shape}')
+        return score
 
     def transform(self, results: dict) -> dict:
         keypoint = get_skeleton(results, transform='PreNormalize2D')
@@ -177,11 +214,15 @@ class PreNormalize2D(BaseTransform):
         if len(shape) < 2 or min(shape[:2]) <= 0:
             raise ValueError(f'PreNormalize2D: {sample_name(results)}: bad img_shape {shape!r}')
         h, w = shape[:2]
-        keypoint = keypoint.astype(float_dtype(keypoint), copy=True)
+        # float16 annotations are normalised in float32, as the original does
+        keypoint = keypoint.astype(np.promote_types(float_dtype(keypoint), np.float32), copy=True)
         keypoint[..., 0] = (keypoint[..., 0] - w / 2) / (w / 2)
         keypoint[..., 1] = (keypoint[..., 1] - h / 2) / (h / 2)
+        score = self._score(results, keypoint)
+        if score is not None:
+            keypoint[..., :2][score <= self.threshold] = 0
         results['keypoint'] = keypoint
         return results
 
     def __repr__(self) -> str:
-        return format_repr(self, img_shape=self.img_shape)
+        return format_repr(self, img_shape=self.img_shape, threshold=self.threshold, mode=self.mode)

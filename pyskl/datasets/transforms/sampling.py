@@ -1,12 +1,14 @@
 """Temporal sampling: which frames of a sequence make a clip, and taking them.
 
 ``UniformSampleFrames`` splits the sequence into ``clip_len`` equal segments
-and takes one frame from each (PYSKL's uniform sampling). In test mode the
-choice is random but seeded afresh for every sample (seed 255), so a sample
+and takes one frame from each (PYSKL's uniform sampling); ``PoseDecode`` then
+takes those frames. In test mode the choice is random but seeded afresh for
+every sample (seed 255) from a generator of the transform's own, so a sample
 always gives the same clips and numpy's global random state is untouched.
-``UniformSampleDecode`` (what the skeleton configs use) samples and takes the
-frames in one step, with the original's slightly different rules (see its
-docstring); the reference fixtures check them draw for draw.
+``UniformSampleDecode`` (what the DG-STGCN 3D configs use) samples and takes
+the frames in one step, with the original's slightly different rules for
+short sequences (see its docstring). The reference fixtures check both draw
+for draw.
 """
 from typing import Optional, Sequence, Union
 
@@ -58,9 +60,17 @@ class UniformSampleFrames(LocalRandomMixin, BaseTransform):
     A sequence shorter than ``clip_len`` is looped (``short='loop'``, the
     original's rule) or stretched in order (``short='stretch'``: each frame
     repeated about ``clip_len / total_frames`` times, so that a short "sit
-    down" never turns into "sit down, stand up"). In training mode each clip
-    is first restricted to a random window of ``ratio * total_frames``
-    consecutive frames, ``ratio`` uniform in ``p_interval``.
+    down" never turns into "sit down, stand up"). Each clip is first
+    restricted to a random window of ``ratio * total_frames`` consecutive
+    frames, ``ratio`` uniform in ``p_interval`` (the whole sequence with the
+    default ``p_interval=1``).
+
+    Test mode makes the original's draws, in its order, from a
+    ``np.random.RandomState`` seeded with ``seed`` afresh for every sample
+    (the original seeds numpy's global generator instead): per clip the
+    window's ratio and offset, then the frames. A window shorter than
+    ``clip_len`` is not placed at random there: clip i loops from frame
+    ``i * window // num_clips`` (from frame i when ``window < num_clips``).
 
     Required Keys:
         - total_frames (or keypoint, whose T is used)
@@ -74,12 +84,12 @@ class UniformSampleFrames(LocalRandomMixin, BaseTransform):
     Args:
         clip_len: frames per clip.
         num_clips: clips per sample.
-        p_interval: training only: the fraction of the sequence a clip is drawn
-            from, a range ``(low, high)`` or a number ``p`` meaning ``(p, 1)``.
+        p_interval: the fraction of the sequence a clip is drawn from, a range
+            ``(low, high)`` or a number ``p`` meaning ``(p, 1)``.
         seed: the test-mode seed, applied afresh to every sample.
         seed_train: seed of the training-mode generator (None: OS entropy).
         short: ``'loop'`` or ``'stretch'``, what becomes of a sequence (or
-            training window) shorter than ``clip_len``.
+            window) shorter than ``clip_len``.
     """
 
     SHORT_RULES = ('loop', 'stretch')
@@ -105,28 +115,21 @@ class UniformSampleFrames(LocalRandomMixin, BaseTransform):
         self.test_seed = check_seed(seed, 'seed')
         self.seed = check_seed(seed_train, 'seed_train')
 
-    def _test_indices(self, num_frames: int) -> np.ndarray:
-        rng = np.random.RandomState(self.test_seed)  # the original's per-sample np.random.seed(255)
-        L = self.clip_len
-        clips = []
-        for i in range(self.num_clips):
-            if num_frames < L and self.short == 'stretch':
-                clips.append(_stretched_indices(num_frames, L, rng))
-            elif num_frames < L:
-                start = i if num_frames < self.num_clips else i * num_frames // self.num_clips
-                clips.append(np.arange(start, start + L))
-            else:
-                clips.append(_uniform_indices(num_frames, L, rng, legacy=True))
-        return np.concatenate(clips)
+    def _clip_indices(self, num_frames: int, rng, spread_short: bool = False,
+                      wrap_in_window: bool = False) -> np.ndarray:
+        """Indices of every clip (before the final ``mod total_frames``), clip after clip.
 
-    def _random_indices(self, num_frames: int, rng, wrap_in_window: bool = False) -> np.ndarray:
-        """Training-mode indices (before the final ``mod total_frames``).
-
-        ``rng``: this transform's ``np.random.Generator``, or a legacy
-        ``np.random.RandomState`` (UniformSampleDecode's test mode, which
-        draws the original's numbers). ``wrap_in_window``: loop a window shorter
-        than ``clip_len`` within the window (UniformSampleDecode) rather than
-        over the whole sequence.
+        Each clip first draws its window, as the original does in both modes: a
+        ratio in ``p_interval`` (one ``rand``), then the window's offset (one
+        ``randint``; with the default ``p_interval=1`` the window is the whole
+        sequence). ``rng``: this transform's ``np.random.Generator`` in training,
+        a ``np.random.RandomState`` seeded afresh in test mode (the original's
+        draws). A window shorter than ``clip_len`` (``short='loop'``) is looped
+        from a start that is drawn, or where ``spread_short`` (the test mode of
+        ``UniformSampleFrames``) spread without a draw: clip i starts at
+        ``i * window // num_clips`` (at ``i`` when ``window < num_clips``).
+        ``wrap_in_window``: loop within the window (UniformSampleDecode) rather
+        than over the whole sequence.
         """
         legacy = isinstance(rng, np.random.RandomState)
         rand = rng.rand if legacy else rng.random
@@ -134,14 +137,18 @@ class UniformSampleFrames(LocalRandomMixin, BaseTransform):
         L = self.clip_len
         low, high = self.p_interval
         clips = []
-        for _ in range(self.num_clips):
+        for i in range(self.num_clips):
             ratio = rand() * (high - low) + low
             window = max(1, int(ratio * num_frames))
             off = randint(num_frames - window + 1)
             if window < L and self.short == 'stretch':
                 inds = _stretched_indices(window, L, rng)
             elif window < L:
-                inds = np.arange(L) + randint(0, window)
+                if spread_short:
+                    start = i if window < self.num_clips else i * window // self.num_clips
+                else:
+                    start = randint(0, window)
+                inds = np.arange(L) + start
                 if wrap_in_window:
                     inds %= window
             else:
@@ -151,8 +158,9 @@ class UniformSampleFrames(LocalRandomMixin, BaseTransform):
 
     def _indices(self, num_frames: int, test_mode: bool) -> np.ndarray:
         if test_mode:
-            return self._test_indices(num_frames)
-        return self._random_indices(num_frames, self.rng)
+            # the original's per-sample np.random.seed(seed), as a generator of our own
+            return self._clip_indices(num_frames, np.random.RandomState(self.test_seed), spread_short=True)
+        return self._clip_indices(num_frames, self.rng)
 
     def _num_frames(self, results: dict) -> int:
         num_frames = results.get('total_frames')
@@ -237,10 +245,10 @@ class UniformSampleDecode(UniformSampleFrames):
     Same arguments. It differs from ``UniformSampleFrames`` + ``PoseDecode``
     as the original does, which its checkpoints were evaluated with:
 
-    - test mode draws exactly as training mode (``p_interval`` included), from
-      a generator seeded with ``seed`` afresh for every sample;
-    - a window shorter than ``clip_len`` loops within the window (with the
-      default ``short='loop'``);
+    - a window shorter than ``clip_len`` (with the default ``short='loop'``)
+      loops within the window, from a random start in test mode as well
+      (drawn from the generator seeded with ``seed`` afresh for every sample);
+      from ``clip_len`` frames on, both pick the same frames;
     - ``keypoint_score`` becomes the last channel of ``keypoint``;
       ``start_index`` is not used.
 
@@ -260,7 +268,7 @@ class UniformSampleDecode(UniformSampleFrames):
 
     def _indices(self, num_frames: int, test_mode: bool) -> np.ndarray:
         rng = np.random.RandomState(self.test_seed) if test_mode else self.rng
-        return self._random_indices(num_frames, rng, wrap_in_window=True)
+        return self._clip_indices(num_frames, rng, wrap_in_window=True)
 
     def transform(self, results: dict) -> dict:
         name = type(self).__name__
