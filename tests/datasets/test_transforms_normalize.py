@@ -176,6 +176,9 @@ def test_prenormalize2d_puts_unsure_joints_at_the_centre():
     kp3 = np.concatenate([kp, score[..., None]], axis=-1)
     out = PreNormalize2D(threshold=0.5)(dict(keypoint=kp3, img_shape=(100, 200)))
     np.testing.assert_allclose(out['keypoint'][0, 0], [[0, 0, 0], [0, 0, 0.01], [0, 0, 0.0101], [-0.5, -0.5, 0.9]])
+    # Scores are compared in float32: a float16 0.01 is 0.0100021 there, above the threshold.
+    out = PreNormalize2D()(dict(keypoint=kp.copy(), keypoint_score=score.astype(np.float16), img_shape=(100, 200)))
+    np.testing.assert_allclose(out['keypoint'][0, 0], [[0, 0], [0.5, 0.5], [1, 1], [-0.5, -0.5]])
     # No score: only mapped.
     out = PreNormalize2D()(dict(keypoint=kp.copy(), img_shape=(100, 200)))
     np.testing.assert_allclose(out['keypoint'][0, 0], [[-1, -1], [0.5, 0.5], [1, 1], [-0.5, -0.5]])

@@ -219,8 +219,8 @@ class PreNormalize2D(BaseTransform):
         keypoint[..., 0] = (keypoint[..., 0] - w / 2) / (w / 2)
         keypoint[..., 1] = (keypoint[..., 1] - h / 2) / (h / 2)
         score = self._score(results, keypoint)
-        if score is not None:
-            keypoint[..., :2][score <= self.threshold] = 0
+        if score is not None:  # compared in float32, as the original: float16(0.01) > float32(0.01)
+            keypoint[..., :2][score.astype(np.float32) <= self.threshold] = 0
         results['keypoint'] = keypoint
         return results
 
