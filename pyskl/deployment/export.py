@@ -48,21 +48,30 @@ def _deploy_import(name: str):
         raise ImportError(f'{name} is not installed: pip install -e ".[deploy]" (onnx, onnxruntime)') from None
 
 
+def fixed_persons(net: nn.Module) -> bool:
+    """True when the backbone's data BatchNorm normalises each person on its own ('MVC': AAGCN, CTR-GCN,
+    MS-G3D), which fixes the number of persons a clip has."""
+    return getattr(net.backbone, 'data_bn_type', None) == 'MVC'
+
+
 def export_onnx(net: nn.Module, example: torch.Tensor, path: str, opset: int = 17) -> None:
-    """``net`` as an ONNX file with dynamic batch, persons and frames (TorchScript-based exporter,
-    which needs no onnxscript)."""
+    """``net`` as an ONNX file with dynamic batch, persons (unless :func:`fixed_persons`) and frames
+    (TorchScript-based exporter, which needs no onnxscript)."""
     _deploy_import('onnx')
+    dynamic = {0: 'batch', 2: 'frames'} if fixed_persons(net) else {0: 'batch', 1: 'persons', 2: 'frames'}
     with warnings.catch_warnings():  # the shape checks in forward are constants for the tracer: expected
         warnings.simplefilter('ignore', torch.jit.TracerWarning)
         torch.onnx.export(net, (example, ), path, dynamo=False, opset_version=opset, input_names=['keypoint'],
                           output_names=['scores'],
-                          dynamic_axes={'keypoint': {0: 'batch', 1: 'persons', 2: 'frames'}, 'scores': {0: 'batch'}})
+                          dynamic_axes={'keypoint': dynamic, 'scores': {0: 'batch'}})
 
 
 def export_torch(net: nn.Module, example: torch.Tensor, path: str) -> None:
-    """``net`` as a ``torch.export`` program (``.pt2``) with dynamic batch, persons and frames."""
+    """``net`` as a ``torch.export`` program (``.pt2``) with dynamic batch, persons (unless
+    :func:`fixed_persons`) and frames."""
     dynamic = torch.export.Dim.DYNAMIC
-    program = torch.export.export(net, (example, ), dynamic_shapes={'keypoint': {0: dynamic, 1: dynamic, 2: dynamic}})
+    dims = {0: dynamic, 2: dynamic} if fixed_persons(net) else {0: dynamic, 1: dynamic, 2: dynamic}
+    program = torch.export.export(net, (example, ), dynamic_shapes={'keypoint': dims})
     torch.export.save(program, path)
 
 
@@ -108,7 +117,8 @@ def export_recognizer(model, path: str, fmt: str = 'onnx', check_shapes: Sequenc
     M, T, V, C = lay['persons'], lay['frames'], lay['joints'], lay['channels']
     example = torch.zeros(2, M, T, V, C)
     if check_shapes is None:
-        check_shapes = [(1, 1 if M > 1 else 2, T + 17, V, C), (3, M + 1, max(8, T * 2 // 3), V, C)]
+        other_m = (M, M) if fixed_persons(net) else (1 if M > 1 else 2, M + 1)
+        check_shapes = [(1, other_m[0], T + 17, V, C), (3, other_m[1], max(8, T * 2 // 3), V, C)]
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     if fmt == 'onnx':
         export_onnx(net, example, path)

@@ -58,6 +58,8 @@ def per_stage(args: dict, num_stages: int, sequence_args=('ms_cfg', )) -> list[d
 class GCNBackbone(BaseModule):
     """The plumbing of a skeleton GCN backbone.
 
+    A subclass sets ``out_channels`` (the channels of its output, what the head takes).
+
     Args:
         graph_cfg: arguments of :class:`~pyskl.models.graph.Graph` (layout, mode, ...).
         in_channels: channels of a joint (3 for x, y, z or x, y, score).
