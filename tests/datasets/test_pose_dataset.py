@@ -420,27 +420,6 @@ def test_ragged_arrays_locate_flat_positions():
     np.testing.assert_array_equal(ragged.get(2), np.ones((2, 1, 3)))
 
 
-def test_memory_benchmark_datasets_agree(tmp_path):
-    """The benchmark's two datasets give the same data, and its /proc reading works."""
-    import importlib.util
-    from pathlib import Path
-    tool = Path(__file__).resolve().parents[2] / 'tools' / 'benchmarks' / 'dataset_memory.py'
-    spec = importlib.util.spec_from_file_location('dataset_memory', tool)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    path = str(tmp_path / 'syn.pkl')
-    bench.write_annotations(path, 64, (2, 10, 25, 3), 'float16')
-    naive, packed = bench.NaiveDataset(path), PoseDataset(path)
-    assert len(naive) == len(packed) == 64
-    for i in (0, 17, 63):
-        a, b = naive[i], packed.get_data_info(i)
-        assert a['frame_dir'] == b['frame_dir'] and a['label'] == b['label']
-        np.testing.assert_array_equal(a['keypoint'], b['keypoint'])
-    if os.path.exists('/proc/self/smaps_rollup'):
-        mem = bench.smaps_rollup('self')
-        assert 0 < mem['uss'] <= mem['rss'] and 0 < mem['pss'] <= mem['rss']
-
-
 # ---------------------------------------------------------------- memory-mapped cache
 def _same_data(a, b):
     assert len(a) == len(b)

@@ -28,19 +28,9 @@ from functools import partial
 
 import numpy as np
 
+from pyskl.utils.process_memory import read_worker_memory, record_worker_memory, smaps_rollup
+
 MiB = 2**20
-
-
-def smaps_rollup(pid) -> dict:
-    """Rss, Pss, USS (private clean + dirty) and anonymous (not file-backed) memory, in bytes."""
-    fields = {}
-    with open(f'/proc/{pid}/smaps_rollup') as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) == 3 and parts[2] == 'kB':
-                fields[parts[0].rstrip(':')] = int(parts[1]) * 1024
-    return dict(rss=fields['Rss'], pss=fields['Pss'], uss=fields['Private_Clean'] + fields['Private_Dirty'],
-                anon=fields['Anonymous'])
 
 
 def write_annotations(path: str, num_samples: int, shape: tuple, dtype: str, two_d: bool = False,
@@ -48,6 +38,7 @@ def write_annotations(path: str, num_samples: int, shape: tuple, dtype: str, two
     from pyskl.utils import dump_pickle
     rng = np.random.default_rng(seed)
     M, T, V, C = shape
+    C = 2 if two_d else C  # 2D: x, y in keypoint, the score in keypoint_score
     annotations = []
     for i in range(num_samples):
         t = int(rng.integers(T // 2, T + 1))  # lengths vary, as in real data
@@ -81,11 +72,6 @@ def reduce_batch(batch):
     return sum(float(item['keypoint'][..., 0].sum(dtype=np.float64)) for item in batch)
 
 
-def record_start(outdir, worker_id):
-    with open(os.path.join(outdir, f'worker{worker_id}.json'), 'w') as f:
-        json.dump(dict(pid=os.getpid(), start=smaps_rollup('self')), f)
-
-
 def measure(kind: str, ann_file: str, workers: int, batch_size: int) -> dict:
     """One epoch over ``kind`` ('naive', 'packed' or 'cached'); runs in its own process."""
     import torch
@@ -103,19 +89,12 @@ def measure(kind: str, ann_file: str, workers: int, batch_size: int) -> dict:
     with tempfile.TemporaryDirectory() as outdir:
         loader = torch.utils.data.DataLoader(
             dataset, batch_size=batch_size, shuffle=True, num_workers=workers, collate_fn=reduce_batch,
-            persistent_workers=True, worker_init_fn=partial(record_start, outdir),
+            persistent_workers=True, worker_init_fn=partial(record_worker_memory, outdir),
             generator=torch.Generator().manual_seed(0), multiprocessing_context='fork')
         t0 = time.time()
         total = sum(loader)
         epoch_s = time.time() - t0
-        per_worker = []
-        for w in range(workers):
-            with open(os.path.join(outdir, f'worker{w}.json')) as f:
-                info = json.load(f)
-            end = smaps_rollup(info['pid'])
-            per_worker.append(dict(start=info['start'], end=end,
-                                   uss_growth=end['uss'] - info['start']['uss'],
-                                   pss_growth=end['pss'] - info['start']['pss']))
+        per_worker = read_worker_memory(outdir, workers)
         del loader
     return dict(kind=kind, items=len(dataset), load_s=load_s, epoch_s=epoch_s, main=main, workers=per_worker,
                 checksum=total)
@@ -128,7 +107,7 @@ def main():
                         help='largest keypoint shape; T varies from T/2 to T per sample')
     parser.add_argument('--dtype', default='float16', choices=['float16', 'float32'])
     parser.add_argument('--two-d', action='store_true',
-                        help='2D-style samples: also keypoint_score, img_shape, original_shape')
+                        help='2D-style samples: keypoint x, y (C is 2), keypoint_score, img_shape, original_shape')
     parser.add_argument('--workers', type=int, default=4)
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument('--tmpdir', default=None, help='where the synthetic file goes (default: system temp)')
@@ -165,12 +144,12 @@ def main():
     print(f'{"dataset":<20} {"load s":>7} {"epoch s":>8} {"main RSS":>10} {"main anon":>10} '
           f'{"worker USS growth (MiB), each":>34} {"mean":>8} {"PSS growth mean":>16}')
     for kind, r in results.items():
-        uss = [w['uss_growth'] / MiB for w in r['workers']]
-        pss = [w['pss_growth'] / MiB for w in r['workers']]
+        uss = [w['growth']['uss'] / MiB for w in r['workers']]
+        pss = [w['growth']['pss'] / MiB for w in r['workers']]
         print(f'{label[kind]:<20} {r["load_s"]:>7.1f} {r["epoch_s"]:>8.1f} {r["main"]["rss"] / MiB:>8.0f} M '
               f'{r["main"]["anon"] / MiB:>8.0f} M '
               f'{" ".join(f"{u:7.1f}" for u in uss):>34} {np.mean(uss):>8.1f} {np.mean(pss):>14.1f} M')
-    a, b, c = (np.mean([w['uss_growth'] for w in results[k]['workers']]) for k in ('naive', 'packed', 'cached'))
+    a, b, c = (np.mean([w['growth']['uss'] for w in results[k]['workers']]) for k in ('naive', 'packed', 'cached'))
     print(f'\nper-worker USS growth, naive / PoseDataset / PoseDataset(cache=True): {a / MiB:.1f} / '
           f'{b / MiB:.1f} / {c / MiB:.1f} MiB; naive / PoseDataset = {a / max(b, 1):.1f}x; '
           f'file size {size / MiB:.0f} MiB')

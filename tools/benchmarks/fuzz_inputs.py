@@ -19,6 +19,7 @@ outcome is one of:
 - ``BAD hang``: it took longer than ``--timeout`` seconds.
 
     python tools/benchmarks/fuzz_inputs.py [--trials 500] [--seed 0] [--targets ntu nwucla arrays dataset]
+        [--json OUT]
 
 The same seed gives the same mutations. Exit status 1 if any outcome is BAD.
 """
@@ -36,9 +37,6 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
 
 CLEAR_ERRORS = (ValueError, TypeError, KeyError, OSError)
 NTU_NAME = 'S001C001P001R001A001'
@@ -404,16 +402,18 @@ def main(argv=None) -> int:
     parser.add_argument('--targets', nargs='+', choices=list(TARGETS), default=list(TARGETS))
     parser.add_argument('--timeout', type=float, default=20.0, help='seconds per input before it counts as a hang')
     parser.add_argument('--show-bad', type=int, default=5, help='BAD outcomes to print per target')
+    parser.add_argument('--json', default=None, help='also write every trial, {target: [[mutation, outcome, '
+                        'detail], ...]}, to this file')
     args = parser.parse_args(argv)
     import torch
     print(f'# {platform.node()}, {platform.processor() or platform.machine()}, Python {platform.python_version()}, '
           f'numpy {np.__version__}, torch {torch.__version__}; seed {args.seed}, {time.strftime("%Y-%m-%d")}')
     print(f'| target | inputs | ok | skip (counted) | error (named, one line) | BAD | seconds |')
     print('|---|---|---|---|---|---|---|')
-    bad_total, shown = 0, []
+    bad_total, shown, trials = 0, [], {}
     for target in args.targets:
         start = time.perf_counter()
-        results = fuzz(target, args.trials, args.seed, args.timeout)
+        results = trials[target] = fuzz(target, args.trials, args.seed, args.timeout)
         counts = Counter(outcome if not outcome.startswith('BAD') else 'BAD' for _, outcome, _ in results)
         bad = [r for r in results if r[1].startswith('BAD')]
         bad_total += len(bad)
@@ -422,6 +422,9 @@ def main(argv=None) -> int:
               f'{counts["BAD"]} | {time.perf_counter() - start:.0f} |', flush=True)
     for target, kind, outcome, detail in shown:
         print(f'{target}: {kind}: {outcome}: {detail}')
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(trials, f, indent=1)
     return 1 if bad_total else 0
 
 

@@ -12,7 +12,7 @@ frames, 0-5 person boxes a frame, COCO-17, float16, in 500 kpfiles; about 4 GB) 
     ``--memory-samples`` random samples: growth of RSS, PSS and USS (private memory)
     from ``/proc/<pid>/smaps_rollup``. RSS counts the mapped cache's page-cache pages,
     shared by every process of the machine; USS is what a worker holds alone;
-  - the training step of the j.py model on this machine's CPU, for scale.
+  - the training step of the j.py model on this machine's CPU (``model_speed.py``), for scale.
 
     python tools/benchmarks/k400_data.py [--num-videos 50000] [--tmpdir /tmp] [--keep DIR]
 """
@@ -28,8 +28,7 @@ from functools import partial
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dataset_memory import record_start, smaps_rollup  # noqa: E402 (same folder)
+from pyskl.utils.process_memory import read_worker_memory, record_worker_memory, smaps_rollup
 
 MiB = 2**20
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -54,7 +53,7 @@ def _loader(dataset, workers, num_samples, outdir=None, batch_size=16):
     return torch.utils.data.DataLoader(
         dataset, batch_size=batch_size, sampler=sampler, num_workers=workers, collate_fn=default_collate,
         persistent_workers=True, multiprocessing_context='fork',
-        worker_init_fn=partial(record_start, outdir) if outdir else None)
+        worker_init_fn=partial(record_worker_memory, outdir) if outdir else None)
 
 
 def measure(kind, ann_file, kpfile_dir, speed_samples, workers, memory_samples):
@@ -77,44 +76,26 @@ def measure(kind, ann_file, kpfile_dir, speed_samples, workers, memory_samples):
         t0 = time.time()
         n = sum(len(batch['label']) for batch in loader)
         epoch_s = time.time() - t0
-        growth = []
-        for w in range(workers):
-            with open(os.path.join(outdir, f'worker{w}.json')) as f:
-                info = json.load(f)
-            end = smaps_rollup(info['pid'])
-            growth.append({k: end[k] - info['start'][k] for k in ('rss', 'pss', 'uss', 'anon')})
+        growth = [w['growth'] for w in read_worker_memory(outdir, workers)]
         del loader
     return dict(kind=kind, items=len(dataset), load_s=load_s, samples_per_s=speed, epoch_s=epoch_s,
                 epoch_items=n, growth=growth, main=smaps_rollup('self'))
 
 
-def model_speed(steps=3, batch_size=16):
-    """Training steps per second of the j.py model on this CPU (batch 16, 100 frames, 2 persons)."""
-    import torch
-    from mmengine import Config
-
-    from pyskl.models import build_model
-    model = build_model(Config.fromfile(CONFIG).model).train()
-    opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    x = torch.randn(batch_size, 1, 2, 100, 17, 3)
-    y = torch.randint(0, 400, (batch_size, ))
-    times = []
-    for _ in range(steps + 1):
-        t0 = time.time()
-        loss = sum(model(x, y, mode='loss').values())
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        times.append(time.time() - t0)
-    return batch_size / np.median(times[1:])
+def model_speed(batch_size=16):
+    """Training samples/s of the j.py model on this CPU (``model_speed.py``, the fast path only)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, 'speed.json')
+        subprocess.run([sys.executable, os.path.join(REPO, 'tools', 'benchmarks', 'model_speed.py'), CONFIG,
+                        '--impl', 'fast', '--batch', str(batch_size), '--iters', '3', '--warmup', '1', '--no-memory',
+                        '--json', out], check=True, capture_output=True, cwd=REPO)
+        with open(out) as f:
+            return json.load(f)['results']['fast']['train_samples_per_s']
 
 
 def _child(args):
-    if args.child == 'model':
-        print(json.dumps(dict(samples_per_s=model_speed())))
-    else:
-        print(json.dumps(measure(args.child, args.ann_file, args.kpfile_dir, args.speed_samples[args.child],
-                                 args.workers, args.memory_samples[args.child])))
+    print(json.dumps(measure(args.child, args.ann_file, args.kpfile_dir, args.speed_samples[args.child],
+                             args.workers, args.memory_samples[args.child])))
 
 
 def _run_child(kind, args, ann_file, kpfile_dir):
@@ -140,7 +121,7 @@ def main():
                         help='random samples read by the workers of the memory measurement')
     parser.add_argument('--tmpdir', default=None, help='where the synthetic data goes (default: system temp)')
     parser.add_argument('--keep', default=None, help='a folder to write the data to (or reuse it from) and keep')
-    parser.add_argument('--child', choices=['cached', 'direct', 'model'], help=argparse.SUPPRESS)
+    parser.add_argument('--child', choices=['cached', 'direct'], help=argparse.SUPPRESS)
     parser.add_argument('--ann-file', help=argparse.SUPPRESS)
     parser.add_argument('--kpfile-dir', help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -188,7 +169,7 @@ def main():
         print(f'load average during the run so far: {os.getloadavg()}')
 
         results = {kind: _run_child(kind, args, ann_file, kpfile_dir) for kind in ('cached', 'direct')}
-        model = _run_child('model', args, ann_file, kpfile_dir)
+        model_samples_per_s = model_speed()
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -207,7 +188,7 @@ def main():
               f'{r["epoch_items"] / r["epoch_s"]:.1f} samples/s on {cores} cores')
     ratio = results['cached']['samples_per_s'] / results['direct']['samples_per_s']
     print(f'cache / direct samples/s: {ratio:.1f}x')
-    print(f'model training step on this CPU (batch 16): {model["samples_per_s"]:.1f} samples/s')
+    print(f'model training step on this CPU (batch 16): {model_samples_per_s:.1f} samples/s')
     print(f'load average at the end: {os.getloadavg()}')
 
 
