@@ -80,8 +80,7 @@ class DGSTGCN(GCNBackbone):
     # Eval on CPU runs the batch in chunks of sequences whose widest activation fits in this many
     # bytes (None: all at once). glibc maps every allocation above 32 MiB afresh and returns it when
     # freed, so on a whole batch each large tensor is faulted in page by page, every batch; chunks
-    # reuse the heap's memory. In an eval-only process (tools/test.py, the inference API) NTU batches
-    # of 16 clips ran 1.3x faster on a 2-core Xeon (medians 0.99 against 1.30 s, one process).
+    # reuse the heap's memory (the benchmarks page of the docs has the figures).
     cpu_eval_chunk_bytes: int | None = 32 * 2**20
 
     def __init__(self, graph_cfg: dict, in_channels: int = 3, base_channels: int = 64, ch_ratio: float = 2,
