@@ -52,6 +52,6 @@ def read_worker_memory(outdir: str, workers: int) -> list[dict]:
     for w in range(workers):
         with open(osp.join(outdir, f'worker{w}.json')) as f:
             info = json.load(f)
-        end = smaps_rollup(info['pid'])
-        out.append(dict(pid=info['pid'], start=info['start'], end=end, growth={k: end[k] - info['start'][k] for k in end}))
+        start, end = info['start'], smaps_rollup(info['pid'])
+        out.append(dict(pid=info['pid'], start=start, end=end, growth={k: end[k] - start[k] for k in end}))
     return out

@@ -1,38 +1,32 @@
-"""tools/benchmarks/model_speed.py: in one process and --isolated, --reference-float32, --heap."""
+"""tools/benchmarks/model_speed.py, run as a user runs it: in one process and --isolated,
+--reference-float32, and a backbone with one implementation."""
 import json
 import math
 import os
-import platform
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
-
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = 'configs/dgstgcn/demo/j.py'
+TINY = ['--iters', '1', '--warmup', '0', '--batch', '2']
 
 
-@pytest.fixture(scope='module')
-def model_speed():
-    """The benchmark script as a module (it is no package)."""
-    sys.path.insert(0, str(REPO / 'tools' / 'benchmarks'))
-    try:
-        import model_speed
-    finally:
-        sys.path.pop(0)
-    return model_speed
+def model_speed(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, 'tools/benchmarks/model_speed.py', *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=600, env=env)
 
 
 def test_isolated_times_each_implementation_in_its_own_processes(tmp_path):
     out = tmp_path / 'speed.json'
-    done = subprocess.run([sys.executable, 'tools/benchmarks/model_speed.py', CONFIG,
-                           '--isolated', '--rounds', '2', '--iters', '1', '--warmup', '0', '--batch', '2',
-                           '--json', str(out)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    done = model_speed(CONFIG, '--isolated', '--rounds', '2', *TINY, '--json', str(out))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == f'model: DGSTGCN ({CONFIG})' and lines[1].startswith('implementations: fast and reference')
     assert 'each implementation in fresh processes of its own' in done.stdout
     result = json.loads(out.read_text())
-    assert result['isolated'] and result['rounds'] == 2
+    assert result['isolated'] and result['rounds'] == 2 and result['model'] == 'DGSTGCN'
     runs = result['results']
     assert set(runs) == {'fast', 'reference'}
     for run in runs.values():
@@ -46,77 +40,75 @@ def test_isolated_times_each_implementation_in_its_own_processes(tmp_path):
 
 def test_in_process_run_takes_peak_memory_from_fresh_processes(tmp_path):
     out = tmp_path / 'speed.json'
-    done = subprocess.run([sys.executable, 'tools/benchmarks/model_speed.py', CONFIG,
-                           '--iters', '1', '--warmup', '0', '--batch', '2', '--memory-repeats', '1',
-                           '--json', str(out)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    done = model_speed(CONFIG, *TINY, '--memory-repeats', '1', '--json', str(out))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     result = json.loads(out.read_text())
     assert not result['isolated']
+    assert result['input_shape'] == dict(M=2, T=48, V=25, C=3)  # the demo's test pipeline and backbone
     for run in result['results'].values():
         assert len(run['train_times_s']) == 1 and len(run['predict_times_s']) == 1
         assert run['memory']['peaks'] == [run['memory']['peak']] and run['memory']['peak'] > 2**20
     assert result['ratio']['peak_memory'] > 0
+    assert 'fast / reference: training x' in done.stdout
 
 
-def test_reference_float32_keeps_only_the_reference_out_of_autocast(model_speed):
-    args = model_speed.parse_args([CONFIG, '--amp', '--reference-float32', '--isolated'])
-    assert model_speed.autocasts(args, 'fast') and not model_speed.autocasts(args, 'reference')
-    assert '--amp' in model_speed.child_cmd(args, 'fast', 'train')
-    assert '--amp' not in model_speed.child_cmd(args, 'reference', 'train')
-    with pytest.raises(SystemExit):  # without --amp there is nothing to keep the reference out of
-        model_speed.parse_args([CONFIG, '--reference-float32'])
-    plain = model_speed.parse_args([CONFIG, '--amp'])
-    assert model_speed.autocasts(plain, 'reference') and '--amp' in model_speed.child_cmd(plain, 'reference', 'predict')
+def test_reference_float32_keeps_only_the_reference_out_of_autocast(tmp_path):
+    out = tmp_path / 'speed.json'
+    done = model_speed(CONFIG, '--amp', '--reference-float32', '--isolated', '--infer-only', '--rounds', '1', *TINY,
+                       '--json', str(out))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    # what each eval-only process ran under
+    assert result['results']['fast']['autocast'] == 'bfloat16' and result['results']['reference']['autocast'] is None
+    done = model_speed(CONFIG, '--reference-float32')  # without --amp there is nothing to keep the reference out of
+    assert done.returncode == 2 and 'give --amp too' in done.stderr
 
 
-# a fresh process (the setting is process-wide): minor page faults of each of 12 steps that each
-# make and free two 64 MiB tensors
-REUSED_TENSOR_FAULTS = """
-import resource, sys, torch
-sys.path.insert(0, 'tools/benchmarks')
-import model_speed
-applied = model_speed.retain_freed_memory() if sys.argv[1] == 'retain' else False
-x = torch.ones(16 * 2**20)
-faults = []
-for _ in range(12):
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    y = x * 2
-    z = y + 1
-    del y, z
-    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
-print(applied, *faults)
-"""
+# a registered backbone whose constructor takes no impl, imported by the config (custom_imports)
+ONE_CONV_GCN = '''
+from mmengine.model import BaseModule
+from torch import nn
+
+from pyskl.models.graph import Graph
+from pyskl.registry import MODELS
 
 
-@pytest.mark.skipif(not (sys.platform.startswith('linux') and platform.libc_ver()[0] == 'glibc'),
-                    reason='--heap retain sets glibc')
-def test_heap_retain_reuses_freed_memory_without_page_faults():
-    def step_faults(heap):
-        env = {k: v for k, v in os.environ.items() if k != 'THP_MEM_ALLOC_ENABLE'}
-        done = subprocess.run([sys.executable, '-c', REUSED_TENSOR_FAULTS, heap], cwd=REPO, capture_output=True,
-                              text=True, timeout=120, env=env)
-        assert done.returncode == 0, done.stderr[-2000:]
-        applied, *faults = done.stdout.split()
-        return applied == 'True', [int(f) for f in faults]
+@MODELS.register_module()
+class OneConvGCN(BaseModule):
+    def __init__(self, graph_cfg, in_channels=3, out_channels=8):
+        super().__init__()
+        self.graph = Graph(**graph_cfg)
+        self.in_channels = in_channels
+        self.conv = nn.Conv2d(in_channels, out_channels, 1)
 
-    applied, faults = step_faults('retain')
-    # the heap grows for the first steps (small allocations split the freed blocks: 0-4 steps of
-    # 16,384-32,768 faults in 12 runs), then the freed tensors' pages are reused
-    assert applied and sum(faults[-3:]) < 1000, faults
-    applied, faults = step_faults('glibc')
-    assert not applied and min(faults[1:]) > 16384, faults  # glibc unmapped them: each new page is faulted in
+    def forward(self, x):
+        N, M, T, V, C = x.shape
+        x = x.permute(0, 1, 4, 2, 3).reshape(N * M, C, T, V)  # N, M, T, V, C -> N*M, C, T, V
+        return self.conv(x).reshape(N, M, -1, T, V)
+'''
 
 
-def test_reference_heap_needs_isolated_processes(model_speed):
-    args = model_speed.parse_args([CONFIG, '--isolated', '--reference-heap', 'retain'])
-    assert model_speed.heap_of(args, 'fast') == 'glibc' and model_speed.heap_of(args, 'reference') == 'retain'
-    assert model_speed.child_cmd(args, 'reference', 'train')[-2:] == ['--heap', 'retain']
-    with pytest.raises(SystemExit):  # in one process both implementations share one heap
-        model_speed.parse_args([CONFIG, '--reference-heap', 'retain'])
+def test_a_backbone_without_impl_is_measured_alone(tmp_path):
+    (tmp_path / 'one_conv_gcn.py').write_text(ONE_CONV_GCN)
+    config = tmp_path / 'one_conv.py'
+    config.write_text(textwrap.dedent(f'''
+        _base_ = {str(REPO / CONFIG)!r}
+        custom_imports = dict(imports=['one_conv_gcn'], allow_failed_imports=False)
+        model = dict(backbone=dict(_delete_=True, type='OneConvGCN', graph_cfg=dict(layout='nturgb+d')),
+                     cls_head=dict(in_channels=8))
+    '''))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(tmp_path), os.environ.get('PYTHONPATH')])))
+    out = tmp_path / 'speed.json'
+    done = model_speed(str(config), *TINY, '--no-memory', '--json', str(out), env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == f'model: OneConvGCN ({config})'
+    assert lines[1] == ("one implementation: OneConvGCN's constructor takes no impl, so there is no "
+                        "fast / reference ratio")
+    assert 'fast / reference:' not in done.stdout and 'interleaved' not in done.stdout
+    result = json.loads(out.read_text())
+    assert list(result['results']) == ['default'] and 'ratio' not in result and not result['has_reference']
+    assert result['results']['default']['train_samples_per_s'] > 0 and result['train_gflop_per_sample'] > 0
 
-
-def test_heap_retain_off_glibc_is_refused(model_speed, monkeypatch):
-    monkeypatch.setattr(model_speed.platform, 'libc_ver', lambda: ('', ''))  # musl, macOS
-    assert model_speed.retain_freed_memory() is False
-    with pytest.raises(SystemExit, match='does not run on glibc'):  # not a report of a heap that was not set
-        model_speed.main([CONFIG, '--heap', 'retain'])
+    done = model_speed(str(config), '--impl', 'reference', *TINY, env=env)
+    assert done.returncode != 0 and '--impl reference: OneConvGCN has one implementation' in done.stderr
