@@ -18,7 +18,7 @@ def fixtures_dir() -> Path:
 @pytest.fixture
 def tiny_runner():
     """``tiny_runner(work_dir, **options)`` -> a PysklRunner training TinyRecognizer (see tiny_runner.py)."""
-    from pyskl.apis import PysklRunner
+    from pyskl.runner import PysklRunner
     from tiny_runner import tiny_runner_kwargs
 
     def make(work_dir, **options):

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 from mmengine import Config
 
-from pyskl.apis.legacy_config import translate_legacy_config
 from pyskl.models import build_model
+from pyskl.runner import load_config
 
 REPO = Path(__file__).resolve().parents[1]
 NTU = sorted((REPO / 'configs' / 'dgstgcn').glob('ntu*_3dkp/*.py'))
@@ -45,7 +45,7 @@ def test_nwucla_config_builds(path):
     assert cfg.work_dir.endswith(f'nwucla_xview/{path.stem}')
     model = build_model(cfg.model)
     assert model.backbone.graph.num_node == 20 and model.cls_head.num_classes == 10
-    schedule = translate_legacy_config(cfg)
+    schedule = load_config(cfg)
     clip_lens = {t['clip_len'] for p in (cfg.data.train.dataset.pipeline, cfg.data.val.pipeline, cfg.data.test.pipeline)
                  for t in p if 'clip_len' in t}
     if path.stem.endswith('_cpu'):  # 10 epochs of the 5x repeated set, cosine over every iteration

@@ -1,4 +1,4 @@
-"""A tiny recognizer and dataset for exercising the Runner machinery in seconds (tests/apis)."""
+"""A tiny recognizer and dataset for exercising the Runner machinery in seconds (tests/runner, tests/engine)."""
 import itertools
 
 import numpy as np

@@ -13,8 +13,8 @@ top classes over time.
 import argparse
 import os.path as osp
 
-from pyskl.apis import cli_errors, init_recognizer
-from pyskl.apis.recordings import predict_recording, predictions_csv, read_recording
+from pyskl.apis import init_recognizer, predict_recording, predictions_csv, read_recording
+from pyskl.runner.cli import cli_errors
 from pyskl.evaluation.plots import plot_timeline
 
 

@@ -11,7 +11,7 @@ import os
 
 from mmengine.config import DictAction
 
-from pyskl.apis import (PysklRunner, cli_errors, dist_options, init_distributed, load_config, prepare_test_config,
+from pyskl.runner import (PysklRunner, cli_errors, dist_options, init_distributed, load_config, prepare_test_config,
                         shutdown_distributed)
 
 

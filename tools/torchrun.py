@@ -9,8 +9,8 @@ import sys
 from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
 from torch.distributed.run import parse_args, run
 
-from pyskl.apis.cli import write_line
-from pyskl.apis.launch import first_failure, job_failure_line
+from pyskl.runner.cli import write_line
+from pyskl.runner.launch import first_failure, job_failure_line
 
 
 def main(argv=None) -> int:

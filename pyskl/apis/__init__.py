@@ -1,17 +1,9 @@
-"""Running pyskl: config translation, process groups, checkpoints, the Runner, the CLI helpers and inference."""
-from .checkpoint import allow_checkpoint_globals, find_resume_checkpoint, read_checkpoint
-from .cli import cli_errors, error_message
-from .inference import inference_recognizer, init_recognizer
-from .launch import init_distributed, shutdown_distributed, slurm_environment
-from .legacy_config import lr_config_to_schedulers, translate_legacy_config
-from .run_config import (check_option_types, dist_options, load_config, prepare_test_config, prepare_train_config,
-                         test_evaluator)
-from .runner import PysklRunner
+"""Using a trained model: ``init_recognizer``, ``inference_recognizer`` and predictions over
+long recordings. (Training and testing runs are :mod:`pyskl.runner`'s.)"""
+from .inference import clip_layout, inference_recognizer, init_recognizer, preprocess
+from .recordings import predict_recording, predictions_csv, read_recording, window_bounds
 
 __all__ = [
-    'allow_checkpoint_globals', 'find_resume_checkpoint', 'read_checkpoint', 'cli_errors', 'error_message',
-    'init_recognizer', 'inference_recognizer', 'init_distributed', 'shutdown_distributed', 'slurm_environment',
-    'lr_config_to_schedulers',
-    'translate_legacy_config', 'prepare_test_config', 'prepare_train_config', 'test_evaluator', 'dist_options',
-    'load_config', 'check_option_types', 'PysklRunner'
+    'init_recognizer', 'inference_recognizer', 'preprocess', 'clip_layout', 'read_recording', 'predict_recording',
+    'predictions_csv', 'window_bounds'
 ]

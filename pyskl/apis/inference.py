@@ -24,9 +24,8 @@ from mmengine.logging import print_log
 
 from pyskl.datasets import build_dataset
 from pyskl.models import build_model, load_checkpoint
+from pyskl.runner.config import load_config
 from pyskl.skeleton import LAYOUTS
-from .legacy_config import translate_legacy_config
-from .run_config import load_config
 
 __all__ = ['init_recognizer', 'inference_recognizer', 'preprocess', 'check_skeleton', 'as_sample', 'clip_layout']
 
@@ -63,13 +62,7 @@ def init_recognizer(config: str | os.PathLike | Config, checkpoint: str | None =
     test set's label map, or None), ``model.test_dataset`` (the test ``PoseDataset``, whose
     pipeline prepares each input). Every weight of the checkpoint must fit (one-line error if not).
     """
-    if isinstance(config, (str, os.PathLike)):
-        cfg = load_config(os.fspath(config))
-    elif isinstance(config, Config):
-        cfg = translate_legacy_config(config)  # a copy
-    else:
-        raise TypeError(f'init_recognizer: config must be a file path or an mmengine Config, got '
-                        f'{type(config).__name__}')
+    cfg = load_config(config)  # a new config in mmengine form; the caller's stays as it is
     model = build_model(cfg.model)
     if checkpoint is not None:
         load_checkpoint(model, checkpoint, strict=True)

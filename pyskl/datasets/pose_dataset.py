@@ -262,8 +262,8 @@ class PoseDataset(BaseDataset):
         samples, splits = read_annotation_file(path)
         wanted = split_frame_dirs(splits, self.split, path) if split_only else None
         if wanted is not None:
-            samples = [s for s in samples
-                       if not isinstance(s, dict) or not isinstance(s.get('frame_dir'), str) or s['frame_dir'] in wanted]
+            samples = [s for s in samples if not isinstance(s, dict) or not isinstance(s.get('frame_dir'), str)
+                       or s['frame_dir'] in wanted]
         compressed = is_compressed(next((s for s in samples if isinstance(s, dict)), None))
         structural = check_structure(samples, compressed)
         if structural:

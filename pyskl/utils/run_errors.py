@@ -1,4 +1,4 @@
-"""Reasons a training run stops that are not bugs; ``pyskl.apis.cli`` prints each as one line."""
+"""Reasons a training run stops that are not bugs; ``pyskl.runner.cli`` prints each as one line."""
 import errno
 
 

@@ -68,8 +68,10 @@ def test_the_trained_checkpoint_loads_through_every_path_in_a_fresh_process(trai
     script = textwrap.dedent(f'''
         import torch
         from mmengine.config import Config
-        from pyskl.apis import PysklRunner, init_recognizer, prepare_train_config, read_checkpoint
+        from pyskl.apis import init_recognizer
         from pyskl.models import build_model, load_checkpoint
+        from pyskl.models.checkpoint import read_checkpoint
+        from pyskl.runner import PysklRunner, prepare_train_config
 
         path = {str(checkpoint)!r}
         weights = read_checkpoint(path)['state_dict']

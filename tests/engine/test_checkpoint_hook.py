@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from pyskl.apis import find_resume_checkpoint, read_checkpoint
+from pyskl.models.checkpoint import read_checkpoint
+from pyskl.runner import find_resume_checkpoint
 from pyskl.engine.checkpoint_hook import AtomicLocalBackend
 
 HERE = Path(__file__).resolve().parent
@@ -54,7 +55,7 @@ import importlib.util, os, signal, sys
 spec = importlib.util.spec_from_file_location('tiny', sys.argv[1])
 tiny = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(tiny)
-from pyskl.apis import PysklRunner, find_resume_checkpoint
+from pyskl.runner import PysklRunner, find_resume_checkpoint
 work_dir, mode = sys.argv[2], sys.argv[3]
 if mode == 'kill':
     real_fsync = os.fsync

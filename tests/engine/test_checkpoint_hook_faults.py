@@ -1,7 +1,8 @@
 """AtomicCheckpointHook when a save fails for lack of space: one line, nothing lost, nothing stale."""
 import pytest
 
-from pyskl.apis import find_resume_checkpoint, read_checkpoint
+from pyskl.models.checkpoint import read_checkpoint
+from pyskl.runner import find_resume_checkpoint
 from pyskl.engine.checkpoint_hook import AtomicLocalBackend
 from pyskl.utils.run_errors import NoSpaceLeftError
 

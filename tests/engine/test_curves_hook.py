@@ -104,7 +104,7 @@ def test_curves_written_after_training(tmp_path):
 
 
 def test_a_resumed_run_draws_the_whole_run(tmp_path):
-    from pyskl.apis.runner import PysklRunner  # reads checkpoints with weights_only=True
+    from pyskl.runner import PysklRunner  # reads checkpoints with weights_only=True
     make_runner(tmp_path, max_epochs=1, runner_cls=PysklRunner).train()
     first = read_csv(tmp_path / 'training_curves.csv')
     runner = make_runner(tmp_path, max_epochs=2, runner_cls=PysklRunner, resume=True,

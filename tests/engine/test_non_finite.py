@@ -5,7 +5,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from pyskl.apis import prepare_train_config
+from pyskl.runner import prepare_train_config
 from pyskl.engine import FiniteOptimWrapper, NonFiniteLossError
 from tiny_runner import TinyRecognizer, tiny_runner_kwargs
 

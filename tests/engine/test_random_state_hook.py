@@ -7,7 +7,8 @@ import pytest
 import torch
 from mmengine.hooks import Hook
 
-from pyskl.apis import find_resume_checkpoint, read_checkpoint
+from pyskl.models.checkpoint import read_checkpoint
+from pyskl.runner import find_resume_checkpoint
 from pyskl.datasets.transforms.base import LocalRandomMixin
 from tiny_runner import TinyDataset, TinyRecognizer
 

@@ -2,7 +2,7 @@
 import pytest
 from mmengine.hooks import Hook
 
-from pyskl.apis import find_resume_checkpoint
+from pyskl.runner import find_resume_checkpoint
 
 
 class Recorder(Hook):

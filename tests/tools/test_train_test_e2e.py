@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pyskl.apis import read_checkpoint
+from pyskl.models.checkpoint import read_checkpoint
 from pyskl.datasets.demo_data import make_demo_annotations
 from pyskl.utils.safe_pickle import dump_pickle, load_pickle
 

@@ -142,7 +142,7 @@ def one_line_error(run: Run, pattern: str) -> tuple[bool, str]:
 # --- checkpoints ----------------------------------------------------------------------------
 
 def state_dict(path: Path) -> dict:
-    from pyskl.apis import read_checkpoint
+    from pyskl.models.checkpoint import read_checkpoint
     return read_checkpoint(str(path))['state_dict']
 
 
@@ -160,7 +160,7 @@ def compare(a: dict, b: dict) -> tuple[bool, float]:
 
 
 def unreadable_checkpoints(work: Path) -> list:
-    from pyskl.apis import read_checkpoint
+    from pyskl.models.checkpoint import read_checkpoint
     bad = []
     for path in sorted(work.glob('*.pth')):
         try:
@@ -334,7 +334,8 @@ def disk_full(root: Path, ref: dict) -> dict:
         if on_tmpfs:
             run = Run(train_cmd(work))
         else:  # inject ENOSPC into the save of epoch 2
-            code = ('import runpy, sys\nfrom pyskl.apis.checkpoint import AtomicLocalBackend\nput = AtomicLocalBackend.put\n'
+            code = ('import runpy, sys\nfrom pyskl.engine.checkpoint_hook import AtomicLocalBackend\n'
+                    'put = AtomicLocalBackend.put\n'
                     'def full(self, obj, path):\n    if str(path).endswith("epoch_2.pth"):\n'
                     '        raise OSError(28, "No space left on device")\n    return put(self, obj, path)\n'
                     'AtomicLocalBackend.put = full\nsys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name="__main__")\n')

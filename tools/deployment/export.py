@@ -10,8 +10,9 @@ T and M differ from the export example and prints the max abs difference to PyTo
 import argparse
 import sys
 
-from pyskl.apis import cli_errors, init_recognizer
+from pyskl.apis import init_recognizer
 from pyskl.deployment import FAIL_ABOVE, FORMATS, WARN_ABOVE, ExportError, export_recognizer
+from pyskl.runner.cli import cli_errors
 
 
 def parse_args(argv=None):

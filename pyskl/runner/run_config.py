@@ -1,16 +1,15 @@
-"""The Runner config of a training or test run: the translated config plus the command line's choices.
+"""The Runner config of a training or test run: the loaded config plus the command line's choices.
 
 The way of a config from the command line to mmengine's Runner::
 
-    cfg = load_config(path, cfg_options)                     # read, override, translate (once)
+    cfg = load_config(path, cfg_options)                     # read, override, translate
     dist = init_distributed(launcher, dist_options(cfg))     # the process group
     cfg = prepare_train_config(cfg, dist, ...)               # or prepare_test_config
     runner = PysklRunner.from_cfg(cfg)
 
 Every later step reads the translated (mmengine-form) config only. Each setting is
-decided in one place: the original keys and ``default_scope`` in
-:func:`~pyskl.apis.legacy_config.translate_legacy_config`, the process group in
-:func:`~pyskl.apis.launch.init_distributed`, the checkpoint hook in
+decided in one place: the translation in :func:`~pyskl.runner.config.load_config`, the
+process group in :func:`~pyskl.runner.launch.init_distributed`, the checkpoint hook in
 :func:`prepare_train_config`, the test evaluator in :func:`test_evaluator` (for
 ``tools/test.py`` and for ``--test-last``/``--test-best`` alike).
 
@@ -27,7 +26,7 @@ from mmengine.config import Config
 from .. import engine  # noqa: F401 (registers CPUAmpOptimWrapper for --amp on CPU)
 from ..engine.non_finite import guard_optim_wrapper
 from .checkpoint import find_resume_checkpoint
-from .legacy_config import LEGACY_KEYS, translate_legacy_config
+from .config import load_config
 
 #: The number of GPUs the released configs' learning rates were tuned for (videos_per_gpu x 8).
 ORIGINAL_NUM_GPUS = 8
@@ -35,50 +34,6 @@ ORIGINAL_NUM_GPUS = 8
 DEFAULT_MAX_KEEP_CKPTS = 3
 #: Evaluators that only write files; the others compute accuracies.
 _FILE_EVALUATORS = ('ConfusionMatrix', 'DumpScores')
-
-
-def _lookup(tree: dict, key: str) -> tuple[bool, Any]:
-    """``(found, value)`` of a dotted key (list items by index) in a config dict."""
-    node = tree
-    for part in key.split('.'):
-        if isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return False, None
-    return True, node
-
-
-def check_option_types(cfg: Config, options: dict) -> None:
-    """Refuse a ``--cfg-options`` value whose type does not fit the number or switch it replaces,
-    naming the key, before anything is built or loaded."""
-    tree = cfg.to_dict()
-    for key, value in options.items():
-        found, old = _lookup(tree, key)
-        if not found or old is None:
-            continue
-        if isinstance(old, bool):
-            fits = isinstance(value, bool)
-        elif isinstance(old, int):
-            fits = isinstance(value, int) and not isinstance(value, bool)
-        elif isinstance(old, float):
-            fits = isinstance(value, (int, float)) and not isinstance(value, bool)
-        else:
-            continue
-        if not fits:
-            raise TypeError(f'--cfg-options {key}={value!r}: {key} is {type(old).__name__} in '
-                            f'{cfg.filename or "the config"} ({old!r}); give a {type(old).__name__}')
-
-
-def load_config(path: str, options: dict | None = None) -> Config:
-    """The config file, with ``options`` (``--cfg-options``) checked and applied, translated
-    into mmengine form: the one pure step every run starts with."""
-    cfg = Config.fromfile(path)
-    if options:
-        check_option_types(cfg, options)
-        cfg.merge_from_dict(options)
-    return translate_legacy_config(cfg)
 
 
 def default_work_dir(cfg: Config) -> str:
@@ -176,15 +131,12 @@ def dist_options(cfg: Config) -> dict | None:
 
 
 def _common(cfg: Config, dist: dict, work_dir: str | None) -> tuple[Config, bool]:
-    """The config with work dir and process settings, and whether it came in the original form.
+    """A copy of the config with work dir and process settings, and whether it came in the original form.
 
-    ``cfg`` is :func:`load_config`'s; one still in the original form (a caller in Python)
-    is translated first.
+    ``cfg`` is :func:`~pyskl.runner.config.load_config`'s, or one still in the original form
+    (a caller in Python), which goes through it here.
     """
-    if any(key in cfg for key in LEGACY_KEYS):
-        cfg = translate_legacy_config(cfg)
-    else:
-        cfg = copy.deepcopy(cfg)
+    cfg = load_config(cfg)
     original_form = 'data' in (cfg.get('legacy_keys') or ())
     cfg.work_dir = work_dir or cfg.get('work_dir') or default_work_dir(cfg)
     _distributed_settings(cfg, dist)
@@ -212,7 +164,7 @@ def prepare_train_config(cfg: Config, dist: dict | None = None, *, work_dir: str
 
     Args:
         cfg: the loaded config (original or mmengine form).
-        dist: :func:`pyskl.apis.launch.init_distributed`'s settings (default: one process).
+        dist: :func:`pyskl.runner.launch.init_distributed`'s settings (default: one process).
         work_dir: overrides the config's ``work_dir``.
         validate: validate during training (else the config's validation is dropped).
         test: the test set is needed after training (``--test-last``/``--test-best``).

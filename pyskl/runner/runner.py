@@ -116,7 +116,7 @@ class PysklRunner(Runner):
     @staticmethod
     def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
         """mmengine's DataLoader, whose worker processes die with this process (see
-        :func:`pyskl.apis.launch.die_with_parent`): a killed rank leaves no worker behind."""
+        :func:`pyskl.runner.launch.die_with_parent`): a killed rank leaves no worker behind."""
         loader = Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
         if getattr(loader, 'num_workers', 0) > 0:
             loader.worker_init_fn = dies_with_parent(loader.worker_init_fn)
@@ -166,7 +166,7 @@ class PysklRunner(Runner):
 
     def test_after_training(self, last: bool = False, best: bool = False) -> None:
         """``--test-last``/``--test-best``: as the original, the in-memory last model, then the best
-        checkpoint, each with the config's test evaluator (:func:`~pyskl.apis.run_config.test_evaluator`,
+        checkpoint, each with the config's test evaluator (:func:`~pyskl.runner.run_config.test_evaluator`,
         the one ``tools/test.py`` uses), its scores in ``WORK_DIR/{last,best}_pred.pkl`` and a
         confusion matrix."""
         for tag, wanted in (('last', last), ('best', best)):

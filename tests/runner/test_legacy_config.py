@@ -1,4 +1,4 @@
-"""The translation of the original config format into mmengine Runner settings (pyskl.apis.legacy_config)."""
+"""The translation of the original config format into mmengine Runner settings (pyskl.runner.legacy_config)."""
 import copy
 import math
 
@@ -7,7 +7,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import PARAM_SCHEDULERS
 
-from pyskl.apis.legacy_config import LEGACY_KEYS, lr_config_to_schedulers, translate_legacy_config
+from pyskl.runner.legacy_config import LEGACY_KEYS, lr_config_to_schedulers, translate_legacy_config
 
 MODEL = dict(
     type='RecognizerGCN',

@@ -42,8 +42,9 @@ names. ``default_scope`` becomes ``'pyskl'`` unless set (here, and nowhere else)
 name a setting as the user wrote it.
 
 The translation is pure (a new config; nothing is read from disk or the
-environment); what a run adds on top (the atomic checkpoint hook, the process
-group, the command line's choices) is :mod:`pyskl.apis.run_config`'s.
+environment). Every caller translates through :func:`pyskl.runner.config.load_config`;
+what a run adds on top (the atomic checkpoint hook, the process group, the command
+line's choices) is :mod:`pyskl.runner.run_config`'s.
 
 The learning rate is the config's, for the batch it states: ``videos_per_gpu``
 x the number of processes (8 GPUs for the released configs). mmengine scales

@@ -5,8 +5,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from pyskl.apis import checkpoint as checkpoint_module
-from pyskl.apis import find_resume_checkpoint, prepare_train_config, read_checkpoint
+from pyskl.models.checkpoint import read_checkpoint
+from pyskl.runner import checkpoint as checkpoint_module
+from pyskl.runner import find_resume_checkpoint, prepare_train_config
 from tiny_runner import tiny_runner_kwargs
 
 

@@ -1,7 +1,7 @@
-"""One-line errors for the command-line tools (pyskl.apis.cli)."""
+"""One-line errors for the command-line tools (pyskl.runner.cli)."""
 import pytest
 
-from pyskl.apis.cli import USER_ERROR_STATUS, cli_errors, error_message
+from pyskl.runner.cli import USER_ERROR_STATUS, cli_errors, error_message
 
 
 def test_key_error_loses_its_quotes():
@@ -65,7 +65,7 @@ def test_concurrent_processes_do_not_interleave_lines():
     import subprocess
     import sys
     line = 'error (rank {}): ' + 'x' * 300
-    code = ('import sys; from pyskl.apis.cli import write_line\n'
+    code = ('import sys; from pyskl.runner.cli import write_line\n'
             f'for _ in range(300): write_line({line!r}.format(sys.argv[1]))')
     # both writers share one pipe, as the processes of a torchrun job share its stderr
     read, write = os.pipe()

@@ -1,4 +1,4 @@
-"""The Runner config of training and test runs (pyskl.apis.run_config)."""
+"""The Runner config of training and test runs (pyskl.runner.run_config)."""
 import copy
 from types import SimpleNamespace
 from pathlib import Path
@@ -7,9 +7,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from pyskl.apis import prepare_test_config, prepare_train_config
-from pyskl.apis import PysklRunner, translate_legacy_config
-from pyskl.apis.run_config import default_work_dir, dist_options, load_config
+from pyskl.runner import PysklRunner, load_config, prepare_test_config, prepare_train_config
+from pyskl.runner.run_config import default_work_dir, dist_options
 
 REPO = Path(__file__).resolve().parents[2]
 NTU60_J = REPO / 'configs' / 'dgstgcn' / 'ntu60_xsub_3dkp' / 'j.py'
@@ -142,7 +141,7 @@ def test_resume_choices(cfg, tmp_path):
 def test_cpu_processes_get_ddp_without_devices(cfg, tmp_path):
     cfg.dist_params = dict(backend='nccl')
     cfg.find_unused_parameters = True
-    assert dist_options(translate_legacy_config(cfg)) == dict(backend='nccl')
+    assert dist_options(load_config(cfg)) == dict(backend='nccl')
     dist = dict(launcher='pytorch', model_wrapper_cfg=dict(type='MMDistributedDataParallel', device_ids=None))
     out = prepare_train_config(cfg, dist, work_dir=str(tmp_path))
     assert out.launcher == 'pytorch'
@@ -207,17 +206,6 @@ def test_test_py_and_test_last_build_the_same_evaluator(cfg, tmp_path):
                              metric_options=dict(top_k_accuracy=dict(topk=(1, 2))))
     assert used == [[dict(e, file_prefix='confusion_matrix_last') if e['type'] == 'ConfusionMatrix' else e
                      for e in tested]]
-
-
-def test_a_cfg_option_of_the_wrong_type_names_the_key(tmp_path):
-    with pytest.raises(TypeError, match=r"--cfg-options data.videos_per_gpu='abc': data.videos_per_gpu is int "
-                                        r'in .*j.py \(16\); give a int'):
-        load_config(str(NTU60_J), {'data.videos_per_gpu': 'abc'})
-    with pytest.raises(TypeError, match='optimizer.lr is float'):
-        load_config(str(NTU60_J), {'optimizer.lr': True})
-    cfg = load_config(str(NTU60_J), {'data.videos_per_gpu': 8, 'optimizer.lr': 1, 'data.train.times': 2})
-    assert cfg.train_dataloader.batch_size == 8 and cfg.optim_wrapper.optimizer.lr == 1
-    assert cfg.legacy_keys == sorted(cfg.legacy_keys) and 'data' in cfg.legacy_keys
 
 
 def test_test_run_keeps_the_configs_metric_options(cfg, tmp_path):

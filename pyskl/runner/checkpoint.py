@@ -1,8 +1,8 @@
 """Finding the checkpoint to resume from.
 
-Reading: :func:`pyskl.models.checkpoint.read_checkpoint` (re-exported here), the one
-weights-only reader that every path uses.
-(Writing is atomic: :mod:`pyskl.utils.fileio`, through ``AtomicCheckpointHook``.)
+Each candidate is read by :func:`pyskl.models.checkpoint.read_checkpoint`, the one
+weights-only reader that every path uses. (Writing is atomic: :mod:`pyskl.utils.fileio`,
+through ``AtomicCheckpointHook``.)
 """
 import glob
 import logging
@@ -11,7 +11,7 @@ import re
 
 from mmengine.logging import print_log
 
-from pyskl.models.checkpoint import allow_checkpoint_globals, read_checkpoint  # noqa: F401 (re-exported)
+from pyskl.models.checkpoint import read_checkpoint
 
 _STEP_FILE = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
 

@@ -1,4 +1,4 @@
-"""Process-group setup for torchrun and slurm (pyskl.apis.launch)."""
+"""Process-group setup for torchrun and slurm (pyskl.runner.launch)."""
 import os
 import subprocess
 import sys
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pyskl.apis.launch import init_distributed, slurm_environment
+from pyskl.runner.launch import init_distributed, slurm_environment
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -53,7 +53,7 @@ def test_slurm_environment_outside_slurm():
 
 WORKER = r'''
 import sys, torch, torch.distributed as dist
-from pyskl.apis.launch import init_distributed, shutdown_distributed
+from pyskl.runner.launch import init_distributed, shutdown_distributed
 settings = init_distributed(sys.argv[1], dict(backend='nccl', timeout=60))
 value = torch.tensor([float(dist.get_rank() + 1)])
 dist.all_reduce(value)
@@ -99,7 +99,7 @@ def _failure(exitcode: int, timestamp: int = 1_700_000_000):
 
 
 def test_the_rank_the_agent_saw_fail_first_is_blamed():
-    from pyskl.apis.launch import first_failure, job_failure_line
+    from pyskl.runner.launch import first_failure, job_failure_line
     # rank 1 was killed; torchrun then stopped rank 0 (SIGTERM) and recorded it after rank 1
     failures = {1: _failure(-9), 0: _failure(-15)}
     assert first_failure(failures)[0] == 1
@@ -110,7 +110,7 @@ def test_the_rank_the_agent_saw_fail_first_is_blamed():
 
 _LOADER_SCRIPT = '''
 import os, sys, time, torch
-from pyskl.apis import PysklRunner
+from pyskl.runner import PysklRunner
 
 class Slow(torch.utils.data.Dataset):
     def __len__(self):

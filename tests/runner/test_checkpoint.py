@@ -1,4 +1,4 @@
-"""Weights-only checkpoint reading, resume-point discovery and atomic writes (pyskl.apis.checkpoint)."""
+"""Weights-only checkpoint reading, resume-point discovery and atomic writes (pyskl.runner.checkpoint, pyskl.models.checkpoint)."""
 import io
 
 import numpy as np
@@ -6,7 +6,8 @@ import pytest
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 
-from pyskl.apis.checkpoint import allow_checkpoint_globals, find_resume_checkpoint, read_checkpoint
+from pyskl.models.checkpoint import allow_checkpoint_globals, read_checkpoint
+from pyskl.runner.checkpoint import find_resume_checkpoint
 
 RAN = []
 
