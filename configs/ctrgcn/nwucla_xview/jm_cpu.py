@@ -1,0 +1,18 @@
+# CTR-GCN, joint motion stream, NW-UCLA cross-view, the CPU recipe. The joint stream's CPU recipe (./j_cpu.py,
+# the file to edit) with the joint motion features in place of the joints:
+#     python tools/train.py configs/ctrgcn/nwucla_xview/jm_cpu.py --validate --test-last
+_base_ = ['./j_cpu.py']
+
+
+def _swap_stream(pipeline):
+    return [dict(t, feats=['jm']) if t['type'] == 'GenSkeFeat' else t for t in pipeline]
+
+
+train_pipeline = _swap_stream(_base_.train_pipeline)
+val_pipeline = _swap_stream(_base_.val_pipeline)
+test_pipeline = _swap_stream(_base_.test_pipeline)
+data = dict(
+    train=dict(dataset=dict(pipeline=train_pipeline)),
+    val=dict(pipeline=val_pipeline),
+    test=dict(pipeline=test_pipeline))
+work_dir = './work_dirs/ctrgcn/nwucla_xview/jm_cpu'

@@ -1,0 +1,67 @@
+# MS-G3D, joint stream, NTU RGB+D 60, cross-view, 2D skeletons (COCO-17 from HRNet: x, y, score): the original
+# PYSKL recipe (its configs/msg3d/msg3d_pyskl_ntu60_xview_hrnet/j.py). The annotation file is the original's
+# ntu60_hrnet.pkl (keypoint M x T x 17 x 2, keypoint_score M x T x 17, img_shape); see
+# configs/dgstgcn/README.md.
+# Trained on 8 GPUs x 16 samples (batch 128) with lr 0.1; for another total batch size scale the lr linearly
+# (tools/train.py --auto-scale-lr does it). b.py, jm.py and bm.py derive from this file:
+#     python tools/train.py configs/msg3d/ntu60_xview_hrnet/j.py --validate --test-last
+model = dict(
+    type='RecognizerGCN',
+    backbone=dict(
+        type='MSG3D',
+        graph_cfg=dict(layout='coco', mode='binary_adj')),
+    cls_head=dict(type='GCNHead', num_classes=60, in_channels=384))
+
+dataset_type = 'PoseDataset'
+ann_file = 'data/nturgbd/ntu60_hrnet.pkl'
+train_pipeline = [
+    dict(type='PreNormalize2D'),
+    dict(type='GenSkeFeat', dataset='coco', feats=['j']),
+    dict(type='UniformSample', clip_len=100),
+    dict(type='PoseDecode'),
+    dict(type='FormatGCNInput', num_person=2),
+    dict(type='Collect', keys=['keypoint', 'label'], meta_keys=[]),
+    dict(type='ToTensor', keys=['keypoint'])
+]
+val_pipeline = [
+    dict(type='PreNormalize2D'),
+    dict(type='GenSkeFeat', dataset='coco', feats=['j']),
+    dict(type='UniformSample', clip_len=100, num_clips=1),
+    dict(type='PoseDecode'),
+    dict(type='FormatGCNInput', num_person=2),
+    dict(type='Collect', keys=['keypoint', 'label'], meta_keys=[]),
+    dict(type='ToTensor', keys=['keypoint'])
+]
+test_pipeline = [
+    dict(type='PreNormalize2D'),
+    dict(type='GenSkeFeat', dataset='coco', feats=['j']),
+    dict(type='UniformSample', clip_len=100, num_clips=10),
+    dict(type='PoseDecode'),
+    dict(type='FormatGCNInput', num_person=2),
+    dict(type='Collect', keys=['keypoint', 'label'], meta_keys=[]),
+    dict(type='ToTensor', keys=['keypoint'])
+]
+data = dict(
+    videos_per_gpu=16,
+    workers_per_gpu=2,
+    test_dataloader=dict(videos_per_gpu=1),
+    train=dict(
+        type='RepeatDataset',
+        times=5,
+        dataset=dict(type=dataset_type, ann_file=ann_file, pipeline=train_pipeline, split='xview_train')),
+    val=dict(type=dataset_type, ann_file=ann_file, pipeline=val_pipeline, split='xview_val'),
+    test=dict(type=dataset_type, ann_file=ann_file, pipeline=test_pipeline, split='xview_val'))
+
+# optimizer
+optimizer = dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=0.0005, nesterov=True)
+optimizer_config = dict(grad_clip=None)
+# learning policy: cosine to 0 over every iteration of 16 epochs of the 5x repeated training set
+lr_config = dict(policy='CosineAnnealing', min_lr=0, by_epoch=False)
+total_epochs = 16
+checkpoint_config = dict(interval=1)
+evaluation = dict(interval=1, metrics=['top_k_accuracy'])
+log_config = dict(interval=100, hooks=[dict(type='TextLoggerHook')])
+
+# runtime settings
+log_level = 'INFO'
+work_dir = './work_dirs/msg3d/ntu60_xview_hrnet/j'
