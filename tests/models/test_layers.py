@@ -109,7 +109,7 @@ def test_dgtcn_branch_channels():
     assert [b[0].out_channels if isinstance(b, torch.nn.Sequential) else b.out_channels
             for b in layer.branches] == [14, 10, 10, 10, 10, 10]
     layer = DGTCN(64, 64, mid_channels=0.25, ms_cfg=[(5, 1), '1x1'])
-    assert layer.rem_mid_channels == layer.mid_channels == 16
+    assert layer.branch_channels == [16, 16]
     assert layer.transform[2].in_channels == 32
 
 

@@ -22,17 +22,10 @@ import torch
 from torch import nn
 
 from .builders import build_activation, build_norm
-from .fused import act_, add_, channel_graph, conv_bn, from_channel_major, plain_bn, to_channel_major
+from .fused import act_, add_, channel_graph, check_impl, conv_bn, from_channel_major, plain_bn, to_channel_major
 
 BRANCH_MODES = (None, 'T', 'NA')  # off, pooled over time, one graph per frame
 DYNAMIC_ACTIVATIONS = ('tanh', 'relu', 'sigmoid', 'softmax')
-IMPLS = ('fast', 'reference')
-
-
-def check_impl(owner: str, impl: str) -> str:
-    if impl not in IMPLS:
-        raise ValueError(f'{owner} impl={impl!r}: choose "fast" or "reference" (same numbers, same state dict)')
-    return impl
 
 
 def _branch_mode(name: str, value):

@@ -25,6 +25,16 @@ import torch.nn.functional as F
 from torch import nn
 
 
+IMPLS = ('fast', 'reference')
+
+
+def check_impl(owner: str, impl: str) -> str:
+    """``impl`` if it names an implementation of a layer with a fast path, else a ValueError."""
+    if impl not in IMPLS:
+        raise ValueError(f'{owner} impl={impl!r}: choose "fast" or "reference" (same numbers, same state dict)')
+    return impl
+
+
 def tracing() -> bool:
     """True while TorchScript traces or scripts, or dynamo compiles or exports, the model."""
     return torch.jit.is_tracing() or torch.jit.is_scripting() or torch.compiler.is_compiling()

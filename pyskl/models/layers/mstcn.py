@@ -15,11 +15,18 @@ Their outputs are concatenated. The zoo uses it in three forms:
 
 Attribute names (``branches.<i>.<j>``, ``transform``, ``bn``, ``residual``) are the original PYSKL's:
 released checkpoints depend on them.
+
+``impl``: the ST-GCN++ form (with ``transform``, as DG-TCN) has two implementations of the same
+numbers and state dict: ``'reference'``, the straightforward statement, and ``'fast'`` (the default),
+DG-STGCN's fast path on channel-major tensors (``fused.py``): one product for the branches' 1x1
+reductions, BatchNorm folded into the products in eval. The other forms run the reference path.
 """
 import torch
 from torch import nn
 
 from .builders import build_activation, build_norm
+from .fused import (act_, act_temporal_conv, batch_norm, check_impl, conv_bn, from_channel_major, plain_bn,
+                    temporal_max_pool, to_channel_major)
 from .tcn import UnitTCN
 
 DEFAULT_MS_CFG = ((3, 1), (3, 2), (3, 3), (3, 4), ('max', 3), '1x1')
@@ -74,14 +81,17 @@ class MSTCN(nn.Module):
         out_act: an activation at the end.
         dropout: dropout on the output.
         norm, act: the norm and activation used throughout.
+        impl: 'fast' or 'reference' (see the module docstring); the fast path serves the form with
+            ``transform`` (no ``branch_norm``, ``residual`` or ``out_act``) with plain BatchNorm ('BN').
     """
 
     def __init__(self, in_channels: int, out_channels: int, ms_cfg=DEFAULT_MS_CFG, stride: int = 1,
                  mid_channels: float | None = None, remainder: str = 'first', branch_norm: bool = False,
                  transform: bool = True, residual: bool = False, out_act: bool = False, dropout: float = 0.0,
-                 norm='BN', act='ReLU'):
+                 norm='BN', act='ReLU', impl: str = 'fast'):
         super().__init__()
         owner = type(self).__name__
+        self.impl = check_impl(owner, impl)
         check_ms_cfg(owner, ms_cfg)
         self.in_channels = in_channels
         self.out_channels = out_channels
@@ -126,13 +136,27 @@ class MSTCN(nn.Module):
             self.residual = UnitTCN(in_channels, out_channels, kernel_size=1, stride=stride)
         self.out_act = out_act
         self.drop = nn.Dropout(dropout)
+        self.fast = (impl == 'fast' and transform and not branch_norm and not residual and not out_act
+                     and all(plain_bn(m) for m in self.norms()))
+
+    def norms(self) -> list[nn.Module]:
+        """The norms of the transform form: each reduction's, the transform's and ``bn``."""
+        if not self.has_transform:
+            return []
+        return [b[1] for cfg, b in zip(self.ms_cfg, self.branches) if cfg != '1x1'] + [self.transform[0], self.bn]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fast:
+            return from_channel_major(self.forward_channel_major(to_channel_major(x)))
+        return self.forward_reference(x)
 
     def forward_branches(self, x: torch.Tensor) -> torch.Tensor:
         """The branches' outputs concatenated over channels: ``(N, sum(branch_channels), T', V)``."""
         return torch.cat([branch(x) for branch in self.branches], dim=1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.forward_branches(x)
+    def combine(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """From the concatenated branches ``out`` to the output: transform, residual of the input ``x``,
+        activation, dropout."""
         if self.has_transform:
             out = self.bn(self.transform(out))
         if self.residual is not None:
@@ -140,3 +164,32 @@ class MSTCN(nn.Module):
         if self.out_act:
             out = self.act(out)
         return self.drop(out)
+
+    def forward_reference(self, x: torch.Tensor) -> torch.Tensor:
+        return self.combine(self.forward_branches(x), x)
+
+    def forward_channel_major(self, x: torch.Tensor) -> torch.Tensor:
+        """The fast path on ``(C, N, T, V)`` (see ``fused.py``)."""
+        return self.transform_channel_major(self.branches_channel_major(x))
+
+    def branches_channel_major(self, x: torch.Tensor) -> torch.Tensor:
+        """``forward_branches`` on a channel-major ``x``: ``(sum(branch_channels), N, T', V)``."""
+        # one product for the branch reductions: weights concatenated at forward time, one BN over
+        # the reduced channels (folded into the product in eval)
+        reduced = [i for i, cfg in enumerate(self.ms_cfg) if cfg != '1x1']
+        parts = [(self.branches[i][0], self.branches[i][1]) for i in reduced]
+        outs = dict(zip(reduced, conv_bn(x, parts, self.training))) if parts else {}
+        for i, branch in enumerate(self.branches):
+            if i not in outs:  # '1x1'
+                outs[i] = conv_bn(x, [(branch, None)], self.training, branch.stride[0])[0]
+            elif isinstance(branch[3], nn.MaxPool2d):
+                outs[i] = temporal_max_pool(act_(branch[2], outs[i]), branch[3])
+            else:
+                outs[i] = branch[3].drop(act_temporal_conv(outs[i], branch[2], branch[3].conv))
+        return torch.cat([outs[i] for i in range(self.num_branches)])
+
+    def transform_channel_major(self, out: torch.Tensor) -> torch.Tensor:
+        """``combine`` of the transform form on a channel-major ``out``: norm, activation, the 1x1
+        convolution with ``bn`` folded in (eval), dropout."""
+        feat = act_(self.transform[1], batch_norm(out, self.transform[0], self.training))
+        return self.drop(conv_bn(feat, [(self.transform[2], self.bn)], self.training)[0])
