@@ -2,7 +2,7 @@
 from mmengine.registry import DefaultScope
 
 from ..registry import MODELS
-from .backbones import AAGCN, CTRGCN, DGBlock, DGSTGCN, STGCN
+from .backbones import AAGCN, CTRGCN, DGBlock, DGSTGCN, MSG3D, STGCN
 from .checkpoint import CheckpointMismatchError, load_checkpoint
 from .graph import Graph, get_layout
 from .heads import GCNHead
@@ -16,4 +16,4 @@ def build_model(cfg):
 
 
 __all__ = ['build_model', 'load_checkpoint', 'CheckpointMismatchError', 'Graph', 'get_layout', 'DGBlock',
-           'DGSTGCN', 'AAGCN', 'CTRGCN', 'STGCN', 'GCNHead', 'RecognizerGCN']
+           'DGSTGCN', 'AAGCN', 'CTRGCN', 'MSG3D', 'STGCN', 'GCNHead', 'RecognizerGCN']
