@@ -39,7 +39,6 @@ from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
 
 CONFIG = 'configs/dgstgcn/demo/j.py'
 SEEDED = ['--seed', '0', '--deterministic']
