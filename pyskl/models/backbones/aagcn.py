@@ -11,7 +11,8 @@ from torch import nn
 from ...registry import MODELS
 from ..layers.aagcn_gcn import UnitAAGCN
 from ..layers.mstcn import DEFAULT_MS_CFG, MSTCN
-from ..layers.tcn import UnitTCN
+from ..layers.init import init_convs_and_norms
+from ..layers.tcn import UnitTCN, block_residual
 from .base import GCNBackbone, per_stage, stage_schedule
 
 GCN_TYPES = ('unit_aagcn', )
@@ -44,23 +45,14 @@ class AAGCNBlock(nn.Module):
         self.gcn = UnitAAGCN(in_channels, out_channels, A, **(gcn_cfg or {}))
         self.tcn = temporal_unit(out_channels, stride, **(tcn_cfg or {}))
         self.relu = nn.ReLU()
-        if not residual:
-            self.residual = None
-        elif in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = UnitTCN(in_channels, out_channels, kernel_size=1, stride=stride)
+        self.residual = block_residual(in_channels, out_channels, stride, residual)
 
     def init_weights(self) -> None:
         """The original initialises the spatial unit and a 9x1 temporal unit (Kaiming-normal fan-out
         conv, zero bias, BatchNorm 1 / 0); the multi-scale unit and the residual keep PyTorch's."""
         self.gcn.init_weights()
         if isinstance(self.tcn, UnitTCN):
-            nn.init.kaiming_normal_(self.tcn.conv.weight, mode='fan_out')
-            nn.init.zeros_(self.tcn.conv.bias)
-            if isinstance(self.tcn.bn, nn.modules.batchnorm._BatchNorm):
-                nn.init.ones_(self.tcn.bn.weight)
-                nn.init.zeros_(self.tcn.bn.bias)
+            init_convs_and_norms(self.tcn)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.tcn(self.gcn(x))

@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .init import init_convs_and_norms
+
 
 def _stacked_conv1x1(convs, x: torch.Tensor) -> torch.Tensor:
     """Several 1x1 convolutions of the same input as one: their outputs side by side over channels."""
@@ -90,15 +92,9 @@ class UnitAAGCN(nn.Module):
     def init_weights(self) -> None:
         """For training from scratch, as the original: 1x1 convs Kaiming-normal (fan-out) with zero
         bias, ``conv_d`` normal with std sqrt(2 / (out * in * K)), BatchNorms 1 / 0 but ``bn`` 1e-6,
-        ``alpha`` 0; ``conv_ta`` and ``fc2c`` zero (the attentions start as ``y + y / 2``),
+        ``alpha`` 0; ``conv_ta`` and ``fc2c`` zero (temporal and channel attention start as ``y + y / 2``),
         ``conv_sa`` Xavier-normal, ``fc1c`` Kaiming-normal (fan-in)."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out')
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        init_convs_and_norms(self)
         nn.init.constant_(self.bn.weight, 1e-6)
         for conv in self.conv_d:
             std = math.sqrt(2.0 / (self.out_channels * self.in_channels * self.num_subsets))

@@ -26,3 +26,13 @@ class UnitTCN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.drop(self.bn(self.conv(x)))
+
+
+def block_residual(in_channels: int, out_channels: int, stride: int = 1, residual: bool = True) -> nn.Module | None:
+    """A stage-wise GCN block's residual: none (``residual=False``), the identity where the block keeps
+    the shape, else a strided 1x1 ``UnitTCN``."""
+    if not residual:
+        return None
+    if in_channels == out_channels and stride == 1:
+        return nn.Identity()
+    return UnitTCN(in_channels, out_channels, kernel_size=1, stride=stride)
