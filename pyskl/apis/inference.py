@@ -23,6 +23,7 @@ from mmengine.dataset import default_collate
 from mmengine.logging import print_log
 
 from pyskl.datasets import build_dataset
+from pyskl.datasets.transforms.sampling import PadTo
 from pyskl.models import build_model, load_checkpoint
 from pyskl.runner.config import load_config
 from pyskl.skeleton import LAYOUTS
@@ -75,12 +76,13 @@ def init_recognizer(config: str | os.PathLike | Config, checkpoint: str | None =
 
 def clip_layout(model) -> dict:
     """What the network of ``model`` (from :func:`init_recognizer`) gets per clip from the test
-    pipeline: ``persons``, ``frames``, ``joints``, ``channels`` (the backbone's ``in_channels``)
+    pipeline: ``persons``, ``frames`` (the clip length, or ``PadTo``'s length), ``joints``,
+    ``channels`` (the backbone's ``in_channels``)
     and ``streams`` (how many of j/b/jm/bm ``GenSkeFeat`` concatenates into those channels)."""
     num_person, clip_len, streams = 2, 100, 1
     for transform in getattr(model.test_dataset.pipeline, 'transforms', []):
         num_person = getattr(transform, 'num_person', num_person)
-        clip_len = getattr(transform, 'clip_len', clip_len)
+        clip_len = transform.length if isinstance(transform, PadTo) else getattr(transform, 'clip_len', clip_len)
         streams = len(getattr(transform, 'feats', [None] * streams))
     return dict(persons=int(num_person), frames=int(clip_len), joints=model.backbone.graph.num_node,
                 channels=model.backbone.in_channels, streams=streams)
