@@ -3,7 +3,8 @@
 A layout is a number of joints, the ``inward`` edges (child -> parent, 0-based,
 pointing towards the centre joint) and the centre joint; the bone stream's
 ``bone_pairs`` and the mirror's ``mirror_pairs`` come with it. The built-in layouts
-are the ones the original PYSKL ships plus NW-UCLA's Kinect v1 skeleton; any other
+are the ones the original PYSKL ships plus NW-UCLA's Kinect v1 skeleton and Toyota
+Smarthome's 13-joint LCR-Net++ skeleton; any other
 skeleton can be given in the config as ``layout=dict(num_node=..., inward=[(child,
 parent), ...], center=...)`` with no code change.
 
@@ -120,6 +121,18 @@ LAYOUTS = {
         joint_names=('hip centre', 'spine', 'shoulder centre', 'head', 'left shoulder', 'left elbow', 'left wrist',
                      'left hand', 'right shoulder', 'right elbow', 'right wrist', 'right hand', 'left hip',
                      'left knee', 'left ankle', 'left foot', 'right hip', 'right knee', 'right ankle', 'right foot')),
+    # Toyota Smarthome's LCR-Net++ skeleton, 13 joints in LCR-Net's order (right before left, from
+    # the feet up, the head last). It has no neck or pelvis joint, so the tree is rooted at the
+    # head: each side's ankle -> knee -> hip -> shoulder -> head, wrist -> elbow -> shoulder. The
+    # same layout serves the 3D (x, y, z) and the 2D (pixel x, y) keypoints of the release.
+    'smarthome13': Layout(
+        'smarthome13', 13,
+        ((0, 2), (2, 4), (4, 10), (10, 12), (1, 3), (3, 5), (5, 11), (11, 12), (6, 8), (8, 10), (7, 9),
+         (9, 11)),
+        center=12,
+        mirror_pairs=((1, 0), (3, 2), (5, 4), (7, 6), (9, 8), (11, 10)),
+        joint_names=('right ankle', 'left ankle', 'right knee', 'left knee', 'right hip', 'left hip', 'right wrist',
+                     'left wrist', 'right elbow', 'left elbow', 'right shoulder', 'left shoulder', 'head')),
 }
 
 
