@@ -4,6 +4,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...registry import MODELS
+from ..losses import FocalLoss
 
 
 @MODELS.register_module()
@@ -14,7 +15,8 @@ class GCNHead(nn.Module):
         num_classes: number of action classes.
         in_channels: channels of the backbone's output.
         loss_cls: ``dict(type='CrossEntropyLoss', loss_weight=1.0, label_smoothing=0.0)``
-            (the original's form; only cross-entropy is provided).
+            (the original's form), or ``dict(type='FocalLoss', loss_weight=1.0, gamma=..., ...)``
+            (see :class:`pyskl.models.losses.FocalLoss`).
         dropout: dropout ratio before ``fc_cls``.
         init_std: std of the normal initialisation of ``fc_cls.weight``.
         label_smoothing: shortcut for ``loss_cls.label_smoothing``.
@@ -28,11 +30,17 @@ class GCNHead(nn.Module):
             raise TypeError(f'GCNHead got unexpected arguments {sorted(kwargs)}')
         loss_cls = dict(loss_cls or {})
         loss_type = loss_cls.pop('type', 'CrossEntropyLoss')
-        if loss_type != 'CrossEntropyLoss':
-            raise ValueError(f'GCNHead loss_cls type {loss_type!r} is not supported; use CrossEntropyLoss')
+        if loss_type not in ('CrossEntropyLoss', 'FocalLoss'):
+            raise ValueError(f'GCNHead loss_cls type {loss_type!r} is not supported; use CrossEntropyLoss or '
+                             'FocalLoss')
         self.loss_weight = float(loss_cls.pop('loss_weight', 1.0))
         self.label_smoothing = float(loss_cls.pop('label_smoothing', label_smoothing))
-        if loss_cls:
+        self.focal_loss = None
+        if loss_type == 'FocalLoss':
+            if self.label_smoothing:
+                raise ValueError('GCNHead: label_smoothing applies to CrossEntropyLoss only, not FocalLoss')
+            self.focal_loss = FocalLoss(**loss_cls)
+        elif loss_cls:
             raise TypeError(f'GCNHead loss_cls got unexpected arguments {sorted(loss_cls)}')
         self.num_classes = num_classes
         self.in_channels = in_channels
@@ -53,10 +61,13 @@ class GCNHead(nn.Module):
         return self.fc_cls(x)
 
     def loss(self, cls_score: torch.Tensor, label: torch.Tensor) -> dict:
-        """Cross-entropy, plus the batch's top-1 accuracy for the log (not a loss term)."""
+        """Cross-entropy (or the focal loss), plus the batch's top-1 accuracy for the log (not a loss term)."""
         label = label.reshape(-1).long()
         if label.numel() and (label.min() < 0 or label.max() >= self.num_classes):
             raise ValueError(f'labels must be in [0, {self.num_classes}), got {label.min()}..{label.max()}')
-        loss = F.cross_entropy(cls_score, label, label_smoothing=self.label_smoothing) * self.loss_weight
+        if self.focal_loss is not None:
+            loss = self.focal_loss(cls_score, label) * self.loss_weight
+        else:
+            loss = F.cross_entropy(cls_score, label, label_smoothing=self.label_smoothing) * self.loss_weight
         top1 = (cls_score.detach().argmax(dim=1) == label).float().mean()
         return dict(loss_cls=loss, top1_acc=top1)
