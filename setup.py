@@ -21,5 +21,7 @@ setup(
         'tests': ['pytest>=7'],
         # ONNX export and onnxruntime inference (tools/deployment/export.py)
         'deploy': ['onnx>=1.16', 'onnxruntime>=1.18'],
+        # the documentation site (mkdocs.yml): mkdocs build --strict
+        'docs': ['mkdocs>=1.6,<2', 'mkdocs-material>=9.5'],
     },
 )
