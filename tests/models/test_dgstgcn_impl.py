@@ -6,79 +6,19 @@ non-zero, so that every branch contributes): the training-mode loss, every gradi
 BatchNorm running statistics after the step, and the eval-mode logits (where the fast path folds
 BatchNorm into the convolutions) agree to 1e-10.
 """
-import copy
-
 import pytest
 import torch
 
+from impl_check import TOL, assert_same, model_pair as impl_pair, sample
 from pyskl.models import build_model
 from pyskl.models.layers import DGGCN, DGTCN
 
-TOL = 1e-10
 SMALL = dict(base_channels=8, num_stages=3, inflate_stages=[3], down_stages=[3], gcn_ratio=0.125,
              graph_cfg=dict(layout='nturgb+d', mode='random', num_filter=4, init_off=.04, init_std=.02))
 
 
-def random_state(model: torch.nn.Module, seed: int = 0) -> dict:
-    """Every floating entry random (running variances positive), so no branch is switched off by zeros."""
-    g = torch.Generator().manual_seed(seed)
-    state = {}
-    for name, value in model.state_dict().items():
-        if not value.is_floating_point():
-            state[name] = value
-        elif name.endswith('running_var'):
-            state[name] = torch.rand(value.shape, generator=g, dtype=value.dtype) + 0.5
-        else:
-            state[name] = torch.randn(value.shape, generator=g, dtype=value.dtype) * 0.3
-    return state
-
-
 def model_pair(backbone: dict):
-    backbone = dict(type='DGSTGCN', **backbone)
-    cfg = dict(type='RecognizerGCN', backbone=backbone,
-               cls_head=dict(type='GCNHead', num_classes=5, in_channels=build_model(backbone).out_channels))
-    models = {}
-    for impl in ('reference', 'fast'):
-        c = copy.deepcopy(cfg)
-        c['backbone']['impl'] = impl
-        models[impl] = build_model(c).double()
-    state = random_state(models['reference'])
-    for model in models.values():
-        model.load_state_dict(state)
-    return models
-
-
-def step(model, x, y):
-    """Training-mode loss and gradients, the state after the step, eval-mode logits."""
-    model.train()
-    loss = model(x, y, mode='loss')['loss_cls']
-    loss.backward()
-    grads = {name: p.grad for name, p in model.named_parameters()}  # None: unused by this option
-    state = {name: v.clone() for name, v in model.state_dict().items()}
-    model.eval()
-    with torch.no_grad():
-        logits = model(x, mode='tensor')
-    return loss.detach(), grads, state, logits
-
-
-def assert_same(models, x, y):
-    ref, fast = step(models['reference'], x, y), step(models['fast'], x, y)
-    torch.testing.assert_close(fast[0], ref[0], atol=TOL, rtol=0)
-    assert fast[1].keys() == ref[1].keys()
-    for name in ref[1]:
-        assert (fast[1][name] is None) == (ref[1][name] is None), name
-        if ref[1][name] is not None:
-            torch.testing.assert_close(fast[1][name], ref[1][name], atol=TOL, rtol=0, msg=lambda m: f'{name}: {m}')
-    assert list(fast[2]) == list(ref[2])
-    for name in ref[2]:  # BN running statistics and num_batches_tracked
-        torch.testing.assert_close(fast[2][name], ref[2][name], atol=TOL, rtol=0, msg=lambda m: f'{name}: {m}')
-    torch.testing.assert_close(fast[3], ref[3], atol=TOL, rtol=0)
-
-
-def sample(num_person=2, frames=8, joints=25, channels=3, n=2, seed=1):
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(n, 1, num_person, frames, joints, channels, generator=g, dtype=torch.float64)
-    return x, torch.arange(n) % 5
+    return impl_pair(dict(type='DGSTGCN', **backbone))
 
 
 OPTIONS = {

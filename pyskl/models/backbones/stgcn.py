@@ -16,8 +16,10 @@ from torch import nn
 
 from ...registry import MODELS
 from ..layers import MSTCN, UnitGCN, UnitTCN
-from ..layers.fused import act_, add_, check_impl, conv_bn, from_channel_major, plain_bn, to_channel_major
+from ..layers.fused import (act_, add_, check_impl, conv_bn, from_channel_major, plain_bn, temporal_conv_bn,
+                            to_channel_major)
 from ..layers.mstcn import DEFAULT_MS_CFG
+from ..layers.tcn import block_residual
 from .base import GCNBackbone, per_stage, stage_schedule
 
 TCN_TYPES = ('unit_tcn', 'mstcn')
@@ -51,14 +53,10 @@ class STGCNBlock(nn.Module):
         else:
             self.tcn = MSTCN(out_channels, out_channels, stride=stride, impl=impl, **(tcn_cfg or {}))
         self.relu = nn.ReLU()
-        if not residual:
-            self.residual = None
-        elif in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = UnitTCN(in_channels, out_channels, kernel_size=1, stride=stride)
+        self.residual = block_residual(in_channels, out_channels, stride, residual)
         # channel-major from the spatial unit to the block's end where every unit has the fast path
-        self.fast = (impl == 'fast' and self.gcn.fast and isinstance(self.tcn, MSTCN) and self.tcn.fast
+        tcn_fast = self.tcn.fast if isinstance(self.tcn, MSTCN) else plain_bn(self.tcn.bn)
+        self.fast = (impl == 'fast' and self.gcn.fast and tcn_fast
                      and (not isinstance(self.residual, UnitTCN) or plain_bn(self.residual.bn)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -71,7 +69,10 @@ class STGCNBlock(nn.Module):
 
     def forward_channel_major(self, x: torch.Tensor) -> torch.Tensor:
         """The fast path on ``(C, N, T, V)`` (see ``pyskl/models/layers/fused.py``)."""
-        out = self.tcn.forward_channel_major(self.gcn.forward_channel_major(x))
+        if isinstance(self.tcn, MSTCN):
+            out = self.tcn.forward_channel_major(self.gcn.forward_channel_major(x))
+        else:
+            out = temporal_conv_bn(self.gcn.forward_channel_major(x), self.tcn, self.training)
         if isinstance(self.residual, UnitTCN):  # BN folded into the strided 1x1 product in eval
             res = conv_bn(x, [(self.residual.conv, self.residual.bn)], self.training, self.residual.stride)[0]
             out = add_(out, self.residual.drop(res))
@@ -110,9 +111,10 @@ class STGCN(GCNBackbone):
         tcn_ms_cfg, tcn_mid_channels: the branches of 'mstcn' and their channels as a fraction of
             the block's (None: an even split); only with ``tcn_type='mstcn'``.
         Any gcn_*/tcn_* argument given as a tuple of ``num_stages`` values sets it per stage.
-        impl: 'fast' (default) or 'reference': the units' fast path or their straightforward
-            statement, the same numbers and state dict. The fast path serves the blocks whose units
-            all have one (the ST-GCN++ blocks: ``tcn_type='mstcn'``); the others run the reference.
+        impl: 'fast' (default) or 'reference': the blocks on channel-major tensors
+            (``pyskl/models/layers/fused.py``) or the units' straightforward statement; the same
+            numbers and state dict. Blocks with other norms than 'BN' or ``gcn_conv_pos='post'`` run
+            the reference.
     """
 
     def __init__(self, graph_cfg: dict, in_channels: int = 3, base_channels: int = 64, data_bn_type: str | None = 'VC',

@@ -1,0 +1,77 @@
+"""Fast path against the readable implementation, in float64: the helpers every ``impl`` test uses.
+
+``model_pair`` builds a recognizer twice, with ``impl='reference'`` and ``impl='fast'``, with the same
+random weights (every floating entry random, so that no branch is switched off by zeros);
+``assert_same`` runs a training step on both and compares the loss, every gradient, the state after
+the step (BatchNorm running statistics) and the eval-mode logits to ``TOL``.
+"""
+import copy
+
+import torch
+
+from pyskl.models import build_model
+
+TOL = 1e-10
+
+
+def random_state(model: torch.nn.Module, seed: int = 0) -> dict:
+    """Every floating entry random (running variances positive), so no branch is switched off by zeros."""
+    g = torch.Generator().manual_seed(seed)
+    state = {}
+    for name, value in model.state_dict().items():
+        if not value.is_floating_point():
+            state[name] = value
+        elif name.endswith('running_var'):
+            state[name] = torch.rand(value.shape, generator=g, dtype=value.dtype) + 0.5
+        else:
+            state[name] = torch.randn(value.shape, generator=g, dtype=value.dtype) * 0.3
+    return state
+
+
+def model_pair(backbone: dict, num_classes: int = 5) -> dict:
+    """``{'reference': model, 'fast': model}``: float64 recognizers of ``backbone`` with the same weights."""
+    cfg = dict(type='RecognizerGCN', backbone=backbone,
+               cls_head=dict(type='GCNHead', num_classes=num_classes, in_channels=build_model(backbone).out_channels))
+    models = {}
+    for impl in ('reference', 'fast'):
+        c = copy.deepcopy(cfg)
+        c['backbone']['impl'] = impl
+        models[impl] = build_model(c).double()
+    state = random_state(models['reference'])
+    for model in models.values():
+        model.load_state_dict(state)
+    return models
+
+
+def step(model, x, y):
+    """Training-mode loss and gradients, the state after the step, eval-mode logits."""
+    model.train()
+    loss = model(x, y, mode='loss')['loss_cls']
+    loss.backward()
+    grads = {name: p.grad for name, p in model.named_parameters()}  # None: unused by this option
+    state = {name: v.clone() for name, v in model.state_dict().items()}
+    model.eval()
+    with torch.no_grad():
+        logits = model(x, mode='tensor')
+    return loss.detach(), grads, state, logits
+
+
+def assert_same(models, x, y):
+    ref, fast = step(models['reference'], x, y), step(models['fast'], x, y)
+    torch.testing.assert_close(fast[0], ref[0], atol=TOL, rtol=0)
+    assert fast[1].keys() == ref[1].keys()
+    for name in ref[1]:
+        assert (fast[1][name] is None) == (ref[1][name] is None), name
+        if ref[1][name] is not None:
+            torch.testing.assert_close(fast[1][name], ref[1][name], atol=TOL, rtol=0, msg=lambda m: f'{name}: {m}')
+    assert list(fast[2]) == list(ref[2])
+    for name in ref[2]:  # BN running statistics and num_batches_tracked
+        torch.testing.assert_close(fast[2][name], ref[2][name], atol=TOL, rtol=0, msg=lambda m: f'{name}: {m}')
+    torch.testing.assert_close(fast[3], ref[3], atol=TOL, rtol=0)
+
+
+def sample(num_person=2, frames=8, joints=25, channels=3, n=2, seed=1, num_classes=5):
+    """A float64 batch ``(n, 1, num_person, frames, joints, channels)`` and its labels."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 1, num_person, frames, joints, channels, generator=g, dtype=torch.float64)
+    return x, torch.arange(n) % num_classes
