@@ -18,6 +18,7 @@ from mmengine import Config
 from pyskl.datasets.transforms import Compose
 from pyskl.models import build_model
 from pyskl.runner import load_config
+from shared_data import shared_path
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / 'configs'
@@ -264,6 +265,38 @@ def test_zoo_ntu_recipe(benchmark):
     assert schedule.param_scheduler == [dict(type='CosineAnnealingLR', eta_min=0, by_epoch=True,
                                              convert_to_iter_based=True, begin=0, end=16, T_max=16)]
     assert schedule.train_cfg.max_epochs == 16 and cfg.data.train.times == 5 and cfg.data.videos_per_gpu == 16
+
+
+def _fixture_sample(reference: dict, name: str) -> dict:
+    keypoint = reference[f'input_{name}'].copy()
+    sample = dict(keypoint=keypoint, total_frames=keypoint.shape[1], label=5, frame_dir=name, test_mode=True,
+                  start_index=0)
+    if name == 'e':  # HRNet 2D
+        sample.update(keypoint_score=reference['input_e_score'].copy(),
+                      img_shape=tuple(int(s) for s in reference['img_shape_e']))
+    return sample
+
+
+@pytest.mark.parametrize('config', [f'ntu60_xsub_3dkp/{s}' for s in STREAMS] + ['ntu60_xsub_hrnet/j'])
+def test_zoo_pipelines_give_the_originals_outputs(config):
+    """The zoo configs' val and test pipelines (all zoo models have these: test_the_zoo_models_share_one_recipe)
+    against the original's outputs (pipeline_ntu_3d_zoo-seed0.npz, 1e-5)."""
+    with np.load(shared_path('fixtures', 'pipeline_ntu_3d_zoo-seed0.npz')) as data:
+        reference = dict(data)
+    cfg = _load(CONFIGS / 'stgcn++' / f'{config}.py')
+    stream = config.rpartition('/')[2]
+    names, prefix = (['e'], 'hrnet_j') if 'hrnet' in config else ('abcd', stream)
+    checked = 0
+    for name in names:
+        for split, key, clips in (('val', f'{prefix}_val_{name}', [0]),
+                                  ('test', f'{prefix}_test_{name}_clips0and9', [0, 9])):
+            if key not in reference:  # the fixture keeps test clips of the j and bm streams
+                continue
+            out = Compose(cfg.data[split].pipeline)(_fixture_sample(reference, name))
+            np.testing.assert_allclose(out['keypoint'].numpy()[clips], reference[key], rtol=0, atol=1e-5,
+                                       err_msg=key)
+            checked += 1
+    assert checked == (2 if 'hrnet' in config else 8 if stream in ('j', 'bm') else 4)
 
 
 ZOO_MODELS = {  # the original's model dicts (fixtures README), on the NTU60 3D data
