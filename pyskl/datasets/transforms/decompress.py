@@ -20,7 +20,8 @@ class DecompressPose(BaseTransform):
 
     Required Keys:
         - keypoint (N_boxes x V x 3: x, y, score), frame_inds (N_boxes, sorted),
-          total_frames, anno_inds (optional, N_boxes bools)
+          total_frames, anno_inds (optional: the boxes kept, as N_boxes bools (the
+          original PYSKL's form) or as box indices (mmaction2's))
 
     Modified Keys:
         - keypoint: M x T x V x 2 (M <= max_person; the input's floating dtype)
@@ -46,6 +47,29 @@ class DecompressPose(BaseTransform):
     def _fail(self, results: dict, field: str, problem: str):
         raise ValueError(f'DecompressPose: {sample_name(results)} field {field!r}: {problem}')
 
+    def _kept_boxes(self, results: dict, anno_inds: np.ndarray, num_boxes: int) -> np.ndarray:
+        """``anno_inds`` as the sorted indices of the boxes kept: a mask as long as the boxes (the
+        original PYSKL's form) or box indices (mmaction2's form)."""
+        if anno_inds.dtype == bool:
+            if anno_inds.shape != (num_boxes, ):
+                self._fail(results, 'anno_inds', f'a mask of shape {anno_inds.shape} does not match {num_boxes} '
+                           'boxes (give one bool a box, or the indices of the boxes kept)')
+            return np.flatnonzero(anno_inds)
+        if anno_inds.size == 0:
+            return np.zeros(0, np.int64)
+        if not np.issubdtype(anno_inds.dtype, np.integer) or anno_inds.ndim != 1:
+            self._fail(results, 'anno_inds', f'expected a bool mask of the {num_boxes} boxes or a vector of box '
+                       f'indices, got {anno_inds.dtype} of shape {anno_inds.shape}')
+        if anno_inds.min() < 0 or anno_inds.max() >= num_boxes:
+            self._fail(results, 'anno_inds', f'box indices [{anno_inds.min()}, {anno_inds.max()}] lie outside '
+                       f'[0, {num_boxes})')
+        kept = np.unique(anno_inds)
+        if len(kept) != len(anno_inds):
+            hint = (' (a 0/1 mask as long as the boxes? give it as bools)'
+                    if len(anno_inds) == num_boxes and set(kept.tolist()) <= {0, 1} else '')
+            self._fail(results, 'anno_inds', f'a box index is given twice{hint}')
+        return kept
+
     def transform(self, results: dict) -> dict:
         for key in ('keypoint', 'frame_inds', 'total_frames'):
             if key not in results:
@@ -63,10 +87,8 @@ class DecompressPose(BaseTransform):
         anno_inds = results.pop('anno_inds', None)
         results.pop('box_score', None)
         if anno_inds is not None:
-            anno_inds = np.asarray(anno_inds)
-            if anno_inds.shape != frame_inds.shape:
-                self._fail(results, 'anno_inds', f'shape {anno_inds.shape} does not match {len(keypoint)} boxes')
-            keypoint, frame_inds = keypoint[anno_inds], frame_inds[anno_inds]
+            keep = self._kept_boxes(results, np.asarray(anno_inds), len(keypoint))
+            keypoint, frame_inds = keypoint[keep], frame_inds[keep]
         if (np.diff(frame_inds) < 0).any():
             self._fail(results, 'frame_inds', 'not sorted (each box must follow the boxes of earlier frames)')
         if len(frame_inds) and (frame_inds[0] < 0 or frame_inds[-1] >= total):

@@ -25,6 +25,18 @@ def _has_score(layout: Layout, num_channels: int, has_score: Optional[bool]) -> 
     return layout.name in LAYOUTS_2D and num_channels == 3
 
 
+def _check_channels(results: dict, keypoint: np.ndarray, has_score: Optional[bool], transform: str,
+                    key: str = 'keypoint') -> None:
+    """Joints and bones have 2 (x, y) or 3 (x, y, z, or x, y, score) channels; anything else (e.g. streams
+    already concatenated) cannot be differenced joint by joint."""
+    C = keypoint.shape[-1]
+    if C not in (2, 3) or (has_score and C != 3):
+        expected = '3 (x, y, score)' if has_score else '2 (x, y) or 3 (x, y, z, or x, y, score)'
+        raise ValueError(f'{transform}: {sample_name(results)}: field {key!r} has {C} channels (shape '
+                         f'{keypoint.shape}); expected {expected}. Compute bones and motions from the joints before '
+                         'streams are concatenated (GenSkeFeat does it)')
+
+
 def _layout_repr(dataset):
     return dataset if isinstance(dataset, str) else dict(dataset) if isinstance(dataset, dict) else dataset.name
 
@@ -35,7 +47,8 @@ class JointToBone(BaseTransform):
     for each ``(v, ref)`` of the layout's ``bone_pairs`` (the root's bone is zero).
 
     Required Keys:
-        - keypoint (M x T x V x C, V = the layout's joints)
+        - keypoint (M x T x V x C, V = the layout's joints, C = 2 or 3; other
+          channel counts are refused, as in mmaction2)
 
     Added Keys:
         - ``target`` (float32, M x T x V x C)
@@ -57,6 +70,7 @@ class JointToBone(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         keypoint = get_skeleton(results, transform='JointToBone')
+        _check_channels(results, keypoint, self.has_score, 'JointToBone')
         M, T, V, C = keypoint.shape
         if V != self.layout.num_node:
             raise ValueError(f'JointToBone: {sample_name(results)}: keypoint has {V} joints but layout '
@@ -80,7 +94,7 @@ class ToMotion(BaseTransform):
     """Motion: ``motion[:, t] = x[:, t + 1] - x[:, t]``, the last frame zero.
 
     Required Keys:
-        - ``source`` (M x T x V x C)
+        - ``source`` (M x T x V x C, C = 2 or 3; other channel counts are refused)
 
     Added Keys:
         - ``target`` (M x T x V x C, the dtype of ``source``)
@@ -102,6 +116,7 @@ class ToMotion(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         data = get_skeleton(results, self.source, transform='ToMotion')
+        _check_channels(results, data, self.has_score, 'ToMotion', self.source)
         data = data.astype(float_dtype(data), copy=False)
         M, T, V, C = data.shape
         motion = np.zeros_like(data)

@@ -64,12 +64,17 @@ class PreNormalize3D(BaseTransform):
 
     Args:
         zaxis: joints (bottom, top) of the spine, turned to +z by ``align_spine``.
-        xaxis: joints (right, left) of the shoulders, turned to +x by ``align_spine``.
-        align_spine: rotate the body as above (person 0, first frame).
+        xaxis: joints (right, left) of the shoulders, turned to +x by ``align_shoulder``.
+        align_spine: rotate the body as above (person 0, first frame): the spine,
+            and the shoulders too unless ``align_shoulder`` says otherwise.
         align_center: subtract the body centre.
         center_joint: the centre joint; None (the original's rule): joint 1
             (spine middle) for 25-joint NTU skeletons, the last joint otherwise.
             For NW-UCLA, 0 (hip centre) or 1 (spine) is the sensible choice.
+        align_shoulder: rotate the shoulders onto x (mmaction2's argument); None:
+            as ``align_spine`` (the original PYSKL's rule, where ``align_spine``
+            turns both the spine and the shoulders). mmaction2's default,
+            ``align_spine=False`` with ``align_shoulder=True``, is written so here.
         upright: turn the shoulders to x about z only (their horizontal
             direction onto +x), so that the spine stays on +z. The original
             (False) turns the shoulder line itself onto x, which tilts the spine
@@ -78,12 +83,16 @@ class PreNormalize3D(BaseTransform):
     """
 
     def __init__(self, zaxis: Sequence[int] = (0, 1), xaxis: Sequence[int] = (8, 4), align_spine: bool = True,
-                 align_center: bool = True, center_joint: Optional[int] = None, upright: bool = False):
+                 align_center: bool = True, center_joint: Optional[int] = None, upright: bool = False,
+                 align_shoulder: Optional[bool] = None):
         self.zaxis = [int(j) for j in zaxis]
         self.xaxis = [int(j) for j in xaxis]
         if len(self.zaxis) != 2 or len(self.xaxis) != 2:
             raise ValueError(f'PreNormalize3D: zaxis and xaxis are two joints each, got {zaxis!r}, {xaxis!r}')
         self.align_spine = bool(align_spine)
+        if align_shoulder is not None and not isinstance(align_shoulder, (bool, np.bool_)):
+            raise ValueError(f'PreNormalize3D: align_shoulder must be None, True or False, got {align_shoulder!r}')
+        self.align_shoulder = None if align_shoulder is None else bool(align_shoulder)
         self.align_center = bool(align_center)
         self.center_joint = None if center_joint is None else int(center_joint)
         self.upright = bool(upright)
@@ -127,24 +136,29 @@ class PreNormalize3D(BaseTransform):
             present = (skeleton != 0).any(axis=-1, keepdims=True)  # zero joints stay zero
             skeleton = (skeleton - center) * present
 
-        if self.align_spine:
-            for j in self.zaxis + self.xaxis:
+        align_shoulder = self.align_spine if self.align_shoulder is None else self.align_shoulder
+        if self.align_spine or align_shoulder:
+            for j in (self.zaxis if self.align_spine else []) + (self.xaxis if align_shoulder else []):
                 if not -V <= j < V:
                     raise ValueError(f'PreNormalize3D: zaxis/xaxis joint {j} is not a joint of a {V}-joint skeleton')
             # The rotation is computed in float64 and its result kept in at least float32:
             # the original rotates float16 annotations into float64, rounding them only
             # when PoseDecode takes the frames as float32.
             dtype = np.promote_types(skeleton.dtype, np.float32)
-            first = skeleton[0, 0].astype(np.float64)
-            rot_z = align_to(first[self.zaxis[1]] - first[self.zaxis[0]], [0, 0, 1])
-            skeleton = skeleton @ rot_z.T  # every point p -> R p
-            first = skeleton[0, 0]
-            shoulders = first[self.xaxis[0]] - first[self.xaxis[1]]
-            if self.upright:  # turn about z by minus the shoulders' heading
-                rot_x = axis_angle_matrix([0, 0, 1], -np.arctan2(shoulders[1], shoulders[0]))
-            else:
-                rot_x = align_to(shoulders, [1, 0, 0])
-            skeleton = (skeleton @ rot_x.T).astype(dtype)
+            skeleton = skeleton.astype(np.float64)
+            if self.align_spine:
+                first = skeleton[0, 0]
+                rot_z = align_to(first[self.zaxis[1]] - first[self.zaxis[0]], [0, 0, 1])
+                skeleton = skeleton @ rot_z.T  # every point p -> R p
+            if align_shoulder:
+                first = skeleton[0, 0]
+                shoulders = first[self.xaxis[0]] - first[self.xaxis[1]]
+                if self.upright:  # turn about z by minus the shoulders' heading
+                    rot_x = axis_angle_matrix([0, 0, 1], -np.arctan2(shoulders[1], shoulders[0]))
+                else:
+                    rot_x = align_to(shoulders, [1, 0, 0])
+                skeleton = skeleton @ rot_x.T
+            skeleton = skeleton.astype(dtype)
 
         results['keypoint'] = skeleton
         results['total_frames'] = skeleton.shape[1]
@@ -152,8 +166,10 @@ class PreNormalize3D(BaseTransform):
         return results
 
     def __repr__(self) -> str:
+        extra = {} if self.align_shoulder is None else dict(align_shoulder=self.align_shoulder)  # as in the config
         return format_repr(self, zaxis=self.zaxis, xaxis=self.xaxis, align_spine=self.align_spine,
-                           align_center=self.align_center, center_joint=self.center_joint, upright=self.upright)
+                           align_center=self.align_center, center_joint=self.center_joint, upright=self.upright,
+                           **extra)
 
 
 @TRANSFORMS.register_module()

@@ -74,7 +74,7 @@ class UniformSampleFrames(LocalRandomMixin, BaseTransform):
 
     Required Keys:
         - total_frames (or keypoint, whose T is used)
-        - test_mode (optional, default False)
+        - test_mode (optional, default False; see the ``test_mode`` argument)
         - start_index (optional, default 0)
 
     Added Keys:
@@ -90,12 +90,17 @@ class UniformSampleFrames(LocalRandomMixin, BaseTransform):
         seed_train: seed of the training-mode generator (None: OS entropy).
         short: ``'loop'`` or ``'stretch'``, what becomes of a sequence (or
             window) shorter than ``clip_len``.
+        test_mode: None (default): the sample's ``test_mode`` (the dataset's)
+            decides; True / False: this transform always samples in test / training
+            mode (mmaction2's argument). Test mode makes the original PYSKL's draws,
+            so its frames can differ from mmaction2's, which draws no window.
     """
 
     SHORT_RULES = ('loop', 'stretch')
 
     def __init__(self, clip_len: int, num_clips: int = 1, p_interval: Union[float, Sequence[float]] = 1,
-                 seed: int = 255, seed_train: Optional[int] = None, short: str = 'loop'):
+                 seed: int = 255, seed_train: Optional[int] = None, short: str = 'loop',
+                 test_mode: Optional[bool] = None):
         if isinstance(clip_len, bool) or not isinstance(clip_len, (int, np.integer)) or clip_len < 1:
             raise ValueError(f'{type(self).__name__}: clip_len must be a positive integer, got {clip_len!r}')
         if isinstance(num_clips, bool) or not isinstance(num_clips, (int, np.integer)) or num_clips < 1:
@@ -108,6 +113,9 @@ class UniformSampleFrames(LocalRandomMixin, BaseTransform):
                              f'0 < low <= high <= 1, got {p_interval!r}')
         if short not in self.SHORT_RULES:
             raise ValueError(f'{type(self).__name__}: short must be one of {self.SHORT_RULES}, got {short!r}')
+        if test_mode is not None and not isinstance(test_mode, (bool, np.bool_)):
+            raise ValueError(f'{type(self).__name__}: test_mode must be None, True or False, got {test_mode!r}')
+        self.test_mode = None if test_mode is None else bool(test_mode)
         self.short = short
         self.clip_len = int(clip_len)
         self.num_clips = int(num_clips)
@@ -177,15 +185,19 @@ class UniformSampleFrames(LocalRandomMixin, BaseTransform):
         results['frame_interval'] = None
         results['num_clips'] = self.num_clips
 
+    def _test_mode(self, results: dict) -> bool:
+        return bool(results.get('test_mode', False)) if self.test_mode is None else self.test_mode
+
     def transform(self, results: dict) -> dict:
         num_frames = self._num_frames(results)
-        inds = self._indices(num_frames, bool(results.get('test_mode', False)))
+        inds = self._indices(num_frames, self._test_mode(results))
         self._set_keys(results, np.mod(inds, num_frames) + results.get('start_index', 0))
         return results
 
     def __repr__(self) -> str:
+        extra = {} if self.test_mode is None else dict(test_mode=self.test_mode)  # as written in the config
         return format_repr(self, clip_len=self.clip_len, num_clips=self.num_clips, p_interval=self.p_interval,
-                           seed=self.test_seed, seed_train=self.seed, short=self.short)
+                           seed=self.test_seed, seed_train=self.seed, short=self.short, **extra)
 
 
 @TRANSFORMS.register_module()
@@ -286,7 +298,7 @@ class UniformSampleDecode(UniformSampleFrames):
                                  f'match keypoint {keypoint.shape}')
             # M x T x V x C (+ M x T x V) -> M x T x V x (C + 1)
             keypoint = np.concatenate([keypoint, score[..., None].astype(keypoint.dtype)], axis=-1)
-        inds = self._indices(num_frames, bool(results.get('test_mode', False)))
+        inds = self._indices(num_frames, self._test_mode(results))
         self._set_keys(results, inds)
         # M x T x V x C -> M x (num_clips * clip_len) x V x C
         results['keypoint'] = keypoint[:, inds].astype(np.float32)
