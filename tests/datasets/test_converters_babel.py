@@ -9,33 +9,11 @@ import pytest
 
 from pyskl.datasets.converters.babel import chunk_to_keypoint, convert_babel, read_labels
 from pyskl.utils import load_pickle
+from release_files import babel_chunks as chunks
+from release_files import make_babel_release as make_release
+from release_files import write_babel_split as write_split
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def chunks(n: int, seed: int = 0, frames: int = 150) -> np.ndarray:
-    """``n x 3 x 150 x 25 x 1`` as the release stores them, the last chunk padded with zeros after 90 frames."""
-    rng = np.random.default_rng(seed)
-    data = rng.normal(scale=0.3, size=(n, 3, frames, 25, 1)).astype(np.float32)
-    data[-1, :, 90:] = 0
-    return data
-
-
-def write_split(root: Path, split: str, classes: int, data: np.ndarray, labels: list, plain: bool = False):
-    np.save(root / f'{split}_ntu_sk_{classes}.npy', data)
-    seg_ids = [f'seg-{split}-{i // 2}' for i in range(len(labels))]
-    content = (seg_ids, labels) if plain else (
-        seg_ids, (labels, [1000 + i for i in range(len(labels))], [i % 2 for i in range(len(labels))],
-                  ['anntr'] * len(labels)))
-    with open(root / f'{split}_label_{classes}.pkl', 'wb') as f:
-        pickle.dump(content, f)
-
-
-def make_release(root: Path, classes: int = 60) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    write_split(root, 'train', classes, chunks(4), [0, 5, 59, 5])
-    write_split(root, 'val', classes, chunks(3, seed=1), [5, 0, 1])
-    return root
 
 
 def test_chunk_to_keypoint():

@@ -8,44 +8,11 @@ import pytest
 
 from pyskl.datasets.converters.kinetics_skeleton import convert_kinetics_skeleton, read_clip, read_label_file
 from pyskl.utils import load_pickle
+from release_files import kinetics_person as person
+from release_files import make_kinetics_release as make_release
+from release_files import write_kinetics_clip as write_clip
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def person(seed: float, score: float = 0.5) -> dict:
-    """One skeleton as the release writes it: 36 pose values (x, y interleaved, 3 decimals), 18 scores."""
-    pose = [round((seed + 0.013 * j) % 1, 3) for j in range(36)]
-    return dict(pose=pose, score=[round(score + 0.001 * j, 3) for j in range(18)])
-
-
-def write_clip(folder: Path, video: str, frames: list, label_index: int = 0, label: str = 'abseiling') -> Path:
-    data = [dict(frame_index=i, skeleton=people) for i, people in frames]
-    path = folder / f'{video}.json'
-    path.write_text(json.dumps(dict(data=data, label=label, label_index=label_index)))
-    return path
-
-
-def make_release(root: Path) -> Path:
-    """A small release: 3 train clips (one marked has_skeleton false, one malformed), 2 val clips."""
-    for split in ('train', 'val'):
-        (root / f'kinetics_{split}').mkdir(parents=True)
-    train, val = root / 'kinetics_train', root / 'kinetics_val'
-    write_clip(train, 'vid_a', [(1, [person(0.1, 0.9), person(0.2, 0.3)]), (2, [person(0.3)])], 0, 'abseiling')
-    write_clip(train, 'vid_b', [(1, [person(0.4)]), (3, [person(0.5)])], 2, 'air drumming')
-    (train / 'vid_bad.json').write_text('{"data": [{"frame_index": 1, "skeleton": [{"pose": [0.1, ')
-    write_clip(val, 'vid_c', [(1, [person(0.6)])], 1, 'answering questions')
-    write_clip(val, 'vid_empty', [(1, []), (2, [])], 1, 'answering questions')
-    labels = {
-        'train': dict(vid_a=dict(has_skeleton=True, label='abseiling', label_index=0),
-                      vid_b=dict(has_skeleton=True, label='air drumming', label_index=2),
-                      vid_bad=dict(has_skeleton=True, label='abseiling', label_index=0),
-                      vid_none=dict(has_skeleton=False, label='abseiling', label_index=0),
-                      vid_lost=dict(has_skeleton=True, label='abseiling', label_index=0)),
-        'val': dict(vid_c=dict(has_skeleton=True, label='answering questions', label_index=1),
-                    vid_empty=dict(has_skeleton=True, label='answering questions', label_index=1))}
-    for split, entries in labels.items():
-        (root / f'kinetics_{split}_label.json').write_text(json.dumps(entries))
-    return root
 
 
 def test_read_clip_keypoints_are_the_files_values_in_pixels(tmp_path):

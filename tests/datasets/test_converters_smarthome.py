@@ -9,24 +9,11 @@ import pytest
 from pyskl.datasets.converters.toyota_smarthome import (SMARTHOME_CLASSES, SMARTHOME_CV_CLASSES, convert_smarthome,
                                                          parse_clip_name, read_smarthome_json)
 from pyskl.utils import load_pickle
+from release_files import make_smarthome_release as make_release
+from release_files import smarthome_detection as detection
+from release_files import write_smarthome_clip as write_clip
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def detection(seed: float, score: float = 5.0) -> dict:
-    """One LCR-Net++ detection: pose2d all x then all y (pixels), pose3d all x, y, z (metres), cumscore."""
-    pose2d = [round(300 + 10 * seed + 7 * j, 2) for j in range(13)] + [round(100 + 20 * j + seed, 2) for j in range(13)]
-    pose3d = [round(0.01 * (j - 6) + seed / 100, 4) for j in range(13)] + \
-        [round(-0.12 * j + seed / 50, 4) for j in range(13)] + [round(0.02 * j, 4) for j in range(13)]
-    return dict(pose2d=pose2d, pose3d=pose3d, cumscore=score)
-
-
-def write_clip(folder: Path, name: str, frames: list, **override) -> Path:
-    content = dict(K=[[1000, 0, 320], [0, 1000, 240], [0, 0, 1]], njts=13, frames=frames)
-    content.update(override)
-    path = folder / f'{name}_pose3d.json'
-    path.write_text(json.dumps(content))
-    return path
 
 
 def test_read_clip_3d_and_2d(tmp_path):
@@ -97,19 +84,6 @@ def test_clip_names():
         parse_clip_name('Walk_p03_c01')
     assert len(SMARTHOME_CLASSES) == 31 and len(SMARTHOME_CV_CLASSES) == 19
     assert set(SMARTHOME_CV_CLASSES) <= set(SMARTHOME_CLASSES)
-
-
-def make_release(root: Path) -> Path:
-    root.mkdir(parents=True)
-    clips = ['Walk_p03_r00_v01_c01', 'Walk_p02_r00_v01_c02', 'Cook.Cut_p03_r00_v01_c01', 'Readbook_p10_r01_v03_c05',
-             'Drink.Fromcup_p25_r00_v02_c04', 'Sitdown_p11_r00_v02_c02']
-    for k, name in enumerate(clips):
-        write_clip(root, name, [[detection(k)], [detection(k + 0.5)]])
-    (root / 'Walk_p04_r00_v01_c01_pose3d.json').write_text('{"njts": 13, "frames": [[')
-    write_clip(root, 'Dance_p03_r00_v01_c01', [[detection(0)]])
-    write_clip(root, 'Walk_p05_r00_v01_c03', [[], []])
-    (root / 'notes.json').write_text('{}')
-    return root
 
 
 def test_convert_release(tmp_path):
