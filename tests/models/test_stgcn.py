@@ -15,7 +15,8 @@ from pyskl.models.graph import Graph
 from pyskl.models.layers import MSTCN, UnitGCN, UnitTCN
 
 NTU = dict(layout='nturgb+d', mode='stgcn_spatial')
-STGCNPP = dict(gcn_adaptive='init', gcn_with_res=True, tcn_type='mstcn', graph_cfg=dict(layout='nturgb+d', mode='spatial'))
+STGCNPP = dict(gcn_adaptive='init', gcn_with_res=True, tcn_type='mstcn',
+               graph_cfg=dict(layout='nturgb+d', mode='spatial'))
 
 
 def ntu_input(n=2, persons=2, frames=12, joints=25, channels=3, seed=0):

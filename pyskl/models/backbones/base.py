@@ -1,7 +1,8 @@
 """What every GCN backbone repeats, written once: the graph, the data BatchNorm, the input checks and
 reshapes, the stage schedule of channels and strides, per-stage arguments and ``pretrained=``.
 
-A backbone subclasses :class:`GCNBackbone`, builds its blocks from :func:`stage_schedule`, and in
+A backbone subclasses :class:`GCNBackbone`, builds its blocks from :func:`stage_schedule` (a block
+``ReLU(tcn(gcn(x)) + residual(x))`` can subclass :class:`GCNBlock`), and in
 ``forward`` calls :meth:`GCNBackbone.to_sequences` (``(N, M, T, V, C)`` to ``(N * M, C, T, V)``, through
 the data BatchNorm) and :meth:`GCNBackbone.to_persons` at the end. Module names stay each backbone's
 own (``gcn`` in one, ``net`` in another), since released checkpoints depend on them.
@@ -14,6 +15,7 @@ from torch import nn
 
 from ..checkpoint import load_pretrained
 from ..graph import Graph
+from ..layers.fused import act_, add_, from_channel_major, to_channel_major
 
 #: data BatchNorm kinds: per joint and channel ('VC': persons share it), per person too ('MVC'), none
 DATA_BN_TYPES = ('VC', 'MVC', None)
@@ -138,3 +140,37 @@ class GCNBackbone(BaseModule):
     def to_persons(x: torch.Tensor, num_person: int) -> torch.Tensor:
         """The blocks' output back to one entry per sample: ``(N * M, C', T', V)`` -> ``(N, M, C', T', V)``."""
         return x.reshape((-1, num_person) + x.shape[1:])
+
+
+class GCNBlock(nn.Module):
+    """``ReLU(tcn(gcn(x)) + residual(x))``: the block of the stage-wise GCNs, in two layouts.
+
+    A subclass sets ``gcn`` and ``tcn`` (its units), ``relu``, ``residual`` (None, the identity or a
+    strided 1x1 ``UnitTCN``, see ``block_residual``) and ``fast``. Where ``fast`` is set (by its
+    ``impl`` and the units' own ``fast``), the units run on channel-major tensors
+    (``pyskl/models/layers/fused.py``), each through its ``forward_channel_major``.
+    """
+
+    fast = False
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fast:
+            return from_channel_major(self.forward_channel_major(to_channel_major(x)))
+        out = self.tcn(self.gcn(x))
+        if self.residual is not None:
+            out = out + self.residual(x)
+        return self.relu(out)
+
+    def forward_channel_major(self, x: torch.Tensor) -> torch.Tensor:
+        """The block on ``(C, N, T, V)``."""
+        out = self.tcn.forward_channel_major(self.gcn.forward_channel_major(x))
+        if isinstance(self.residual, nn.Identity):
+            out = add_(out, x)
+        elif self.residual is not None:  # BN folded into the strided 1x1 product in eval
+            out = add_(out, self.residual.forward_channel_major(x))
+        return act_(self.relu, out)
+
+    def units_fast(self) -> bool:
+        """Whether every unit, the residual included, has the channel-major path."""
+        return self.gcn.fast and self.tcn.fast and (self.residual is None or isinstance(self.residual, nn.Identity)
+                                                    or self.residual.fast)

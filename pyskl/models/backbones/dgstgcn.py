@@ -7,13 +7,14 @@ import torch
 from torch import nn
 
 from ...registry import MODELS
-from ..layers import DGGCN, DGTCN, UnitTCN
+from ..layers import DGGCN, DGTCN
 from ..layers.dggcn import check_impl
-from ..layers.fused import act_, add_, conv_bn, from_channel_major, plain_bn, to_channel_major, tracing
-from .base import GCNBackbone, per_stage, stage_schedule
+from ..layers.fused import tracing
+from ..layers.tcn import block_residual
+from .base import GCNBackbone, GCNBlock, per_stage, stage_schedule
 
 
-class DGBlock(nn.Module):
+class DGBlock(GCNBlock):
     """DG-GCN, then DG-TCN, plus a residual (identity, a strided 1x1 ``UnitTCN``, or none)."""
 
     def __init__(self, in_channels: int, out_channels: int, A: torch.Tensor, stride: int = 1,
@@ -24,32 +25,8 @@ class DGBlock(nn.Module):
         self.gcn = DGGCN(in_channels, out_channels, A, impl=impl, **(gcn_cfg or {}))
         self.tcn = DGTCN(out_channels, out_channels, stride=stride, impl=impl, **(tcn_cfg or {}))
         self.relu = nn.ReLU()
-        if not residual:
-            self.residual = None
-        elif in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = UnitTCN(in_channels, out_channels, kernel_size=1, stride=stride)
-        self.fast = (impl == 'fast' and self.gcn.fast and self.tcn.fast
-                     and (not isinstance(self.residual, UnitTCN) or plain_bn(self.residual.bn)))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.fast:
-            return from_channel_major(self.forward_channel_major(to_channel_major(x)))
-        out = self.tcn(self.gcn(x))
-        if self.residual is not None:
-            out = out + self.residual(x)
-        return self.relu(out)
-
-    def forward_channel_major(self, x: torch.Tensor) -> torch.Tensor:
-        """The fast path on ``(C, N, T, V)`` (see ``pyskl/models/layers/fused.py``)."""
-        out = self.tcn.forward_channel_major(self.gcn.forward_channel_major(x))
-        if isinstance(self.residual, UnitTCN):  # BN folded into the strided 1x1 product in eval
-            res = conv_bn(x, [(self.residual.conv, self.residual.bn)], self.training, self.residual.stride)[0]
-            out = add_(out, self.residual.drop(res))
-        elif self.residual is not None:
-            out = add_(out, x)
-        return act_(self.relu, out)
+        self.residual = block_residual(in_channels, out_channels, stride, residual)
+        self.fast = impl == 'fast' and self.units_fast()
 
 
 @MODELS.register_module()

@@ -16,16 +16,15 @@ from torch import nn
 
 from ...registry import MODELS
 from ..layers import MSTCN, UnitGCN, UnitTCN
-from ..layers.fused import (act_, add_, check_impl, conv_bn, from_channel_major, plain_bn, temporal_conv_bn,
-                            to_channel_major)
+from ..layers.fused import check_impl
 from ..layers.mstcn import DEFAULT_MS_CFG
 from ..layers.tcn import block_residual
-from .base import GCNBackbone, per_stage, stage_schedule
+from .base import GCNBackbone, GCNBlock, per_stage, stage_schedule
 
 TCN_TYPES = ('unit_tcn', 'mstcn')
 
 
-class STGCNBlock(nn.Module):
+class STGCNBlock(GCNBlock):
     """``ReLU(tcn(gcn(x)) + residual(x))``; the residual is none, the identity, or a strided 1x1
     ``UnitTCN`` where the block changes the shape.
 
@@ -54,31 +53,7 @@ class STGCNBlock(nn.Module):
             self.tcn = MSTCN(out_channels, out_channels, stride=stride, impl=impl, **(tcn_cfg or {}))
         self.relu = nn.ReLU()
         self.residual = block_residual(in_channels, out_channels, stride, residual)
-        # channel-major from the spatial unit to the block's end where every unit has the fast path
-        tcn_fast = self.tcn.fast if isinstance(self.tcn, MSTCN) else plain_bn(self.tcn.bn)
-        self.fast = (impl == 'fast' and self.gcn.fast and tcn_fast
-                     and (not isinstance(self.residual, UnitTCN) or plain_bn(self.residual.bn)))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.fast:
-            return from_channel_major(self.forward_channel_major(to_channel_major(x)))
-        out = self.tcn(self.gcn(x))
-        if self.residual is not None:
-            out = out + self.residual(x)
-        return self.relu(out)
-
-    def forward_channel_major(self, x: torch.Tensor) -> torch.Tensor:
-        """The fast path on ``(C, N, T, V)`` (see ``pyskl/models/layers/fused.py``)."""
-        if isinstance(self.tcn, MSTCN):
-            out = self.tcn.forward_channel_major(self.gcn.forward_channel_major(x))
-        else:
-            out = temporal_conv_bn(self.gcn.forward_channel_major(x), self.tcn, self.training)
-        if isinstance(self.residual, UnitTCN):  # BN folded into the strided 1x1 product in eval
-            res = conv_bn(x, [(self.residual.conv, self.residual.bn)], self.training, self.residual.stride)[0]
-            out = add_(out, self.residual.drop(res))
-        elif self.residual is not None:
-            out = add_(out, x)
-        return act_(self.relu, out)
+        self.fast = impl == 'fast' and self.units_fast()
 
 
 @MODELS.register_module()

@@ -346,24 +346,21 @@ def act_temporal_conv(x: torch.Tensor, act: nn.Module, conv: nn.Conv2d) -> torch
     return conv(z).transpose(0, 1)
 
 
-def temporal_conv_bn(x: torch.Tensor, tcn: nn.Module, training: bool) -> torch.Tensor:
-    """A ``UnitTCN`` (a ``(kernel, 1)`` convolution over time, BatchNorm, dropout) on a channel-major
-    ``x``, giving a channel-major output.
+def temporal_conv_bn(x: torch.Tensor, conv: nn.Conv2d, bn: nn.BatchNorm2d, training: bool) -> torch.Tensor:
+    """``bn(conv(x))`` for a channel-major ``x`` and a ``(kernel, 1)`` convolution over time, giving a
+    channel-major output.
 
     The convolution runs as a ``(1, kernel, 1)`` ``conv3d`` of ``x`` viewed as one ``(C, N, T, V)``
     volume, so no transpose is needed either side; in eval the BatchNorm is folded into its weights.
     """
-    conv = tcn.conv
     weight, bias = conv.weight, conv.bias
     if not training:  # BN folded into the convolution in eval
-        scale, shift = bn_scale_shift(tcn.bn)
+        scale, shift = bn_scale_shift(bn)
         weight = weight * scale[:, None, None, None]
         bias = shift if bias is None else bias * scale + shift
     y = F.conv3d(x[None], weight[:, :, None], bias, stride=(1, conv.stride[0], 1), padding=(0, conv.padding[0], 0),
                  dilation=(1, conv.dilation[0], 1))[0]
-    if training:
-        y = batch_norm(y, tcn.bn, True)
-    return tcn.drop(y)
+    return batch_norm(y, bn, True) if training else y
 
 
 def temporal_max_pool(x: torch.Tensor, pool: nn.MaxPool2d) -> torch.Tensor:

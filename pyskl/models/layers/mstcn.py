@@ -27,7 +27,7 @@ from torch import nn
 from .builders import build_activation, build_norm
 from .fused import (act_, act_temporal_conv, batch_norm, check_impl, conv_bn, from_channel_major, plain_bn,
                     temporal_max_pool, to_channel_major)
-from .tcn import UnitTCN
+from .tcn import UnitTCN, block_residual
 
 DEFAULT_MS_CFG = ((3, 1), (3, 2), (3, 3), (3, 4), ('max', 3), '1x1')
 
@@ -128,12 +128,7 @@ class MSTCN(nn.Module):
             raise ValueError(f'{owner}: without transform the branches must give out_channels={out_channels} '
                              f'channels, they give {concat_channels}')
         self.has_transform = transform
-        if not residual:
-            self.residual = None
-        elif in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = UnitTCN(in_channels, out_channels, kernel_size=1, stride=stride)
+        self.residual = block_residual(in_channels, out_channels, stride, residual)
         self.out_act = out_act
         self.drop = nn.Dropout(dropout)
         self.fast = (impl == 'fast' and transform and not branch_norm and not residual and not out_act

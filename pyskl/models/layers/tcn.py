@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from .builders import build_norm
+from .fused import conv_bn, plain_bn, temporal_conv_bn
 
 
 class UnitTCN(nn.Module):
@@ -23,9 +24,17 @@ class UnitTCN(nn.Module):
                               stride=(stride, 1), dilation=(dilation, 1))
         self.bn = build_norm(norm, out_channels) if norm is not None else nn.Identity()
         self.drop = nn.Dropout(dropout, inplace=True)
+        self.fast = plain_bn(self.bn)  # forward_channel_major computes it
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.drop(self.bn(self.conv(x)))
+
+    def forward_channel_major(self, x: torch.Tensor) -> torch.Tensor:
+        """The unit on a channel-major ``x`` ``(C, N, T, V)`` (see ``fused.py``), BatchNorm folded in
+        eval: a 1x1 convolution (the residual) as one product, a longer one as a ``conv3d``."""
+        if self.conv.kernel_size[0] == 1:
+            return self.drop(conv_bn(x, [(self.conv, self.bn)], self.training, self.stride)[0])
+        return self.drop(temporal_conv_bn(x, self.conv, self.bn, self.training))
 
 
 def block_residual(in_channels: int, out_channels: int, stride: int = 1, residual: bool = True) -> nn.Module | None:
