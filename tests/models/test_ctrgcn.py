@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch import nn
 
+from impl_check import assert_same, model_pair, sample
 from pyskl.models import CTRGCN, build_model
 from pyskl.models.backbones.ctrgcn import CTRGCNBlock, temporal_branches
 from pyskl.models.layers import CTRGC, UnitCTRGCN, UnitTCN
@@ -255,3 +256,99 @@ def test_block_without_residual_is_tcn_of_gcn():
     x = torch.randn(2, 3, 6, 25)
     with torch.no_grad():
         torch.testing.assert_close(block(x), torch.relu(block.tcn1(block.gcn1(x))))
+
+
+# ---------------------------------------------------------------- fast path against the reference
+
+
+def impl_pair(**backbone):
+    """The same CTR-GCN with impl='reference' and impl='fast', float64, the same random weights
+    (alpha non-zero, so the channel-wise term contributes)."""
+    models = model_pair(dict(type='CTRGCN', **{**SMALL, **backbone}))
+    assert models['fast'].backbone.net[1].gcn1.fast and not models['reference'].backbone.net[1].gcn1.fast
+    return models
+
+
+SMALL = dict(graph_cfg=NTU, base_channels=8, num_stages=3, inflate_stages=[3], down_stages=[3])
+IMPL_OPTIONS = {
+    'default': (dict(), dict()),
+    'first block keeps the channels': (dict(in_channels=8), dict(channels=8)),
+    'wide input (rel channels in / 8)': (dict(in_channels=24, base_channels=32), dict(channels=24)),
+    'strides everywhere, per-stage kernels': (dict(down_stages=[2, 3], kernel_size=(3, 5, 3)), dict()),
+    'coco, 1 person': (dict(graph_cfg=dict(layout='coco', mode='spatial'), num_person=1), dict(num_person=1, joints=17)),
+    'nw-ucla, data_bn VC': (dict(graph_cfg=dict(layout='nw-ucla', mode='spatial'), data_bn_type='VC'),
+                            dict(joints=20)),
+    'one subset (binary_adj)': (dict(graph_cfg=dict(layout='nturgb+d', mode='binary_adj')), dict()),
+}
+
+
+@pytest.mark.parametrize('option', IMPL_OPTIONS.values(), ids=list(IMPL_OPTIONS))
+def test_fast_equals_reference(option):
+    """Training-mode loss, every gradient, the BatchNorm statistics after the step, eval-mode logits:
+    the same to 1e-10 in float64."""
+    backbone, data = option
+    torch.manual_seed(0)
+    assert_same(impl_pair(**backbone), *sample(**data))
+
+
+@pytest.mark.parametrize('product', ['mm', 'conv'])
+def test_fast_equals_reference_with_both_cpu_product_kernels(monkeypatch, product):
+    from pyskl.models.layers import fused
+    monkeypatch.setattr(fused, 'CPU_PRODUCT', product)
+    torch.manual_seed(0)
+    assert_same(impl_pair(), *sample())
+
+
+def test_fast_equals_reference_over_several_steps_with_cumulative_bn():
+    models = impl_pair()
+    for model in models.values():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.momentum = None
+    for seed in (1, 2, 3):
+        assert_same(models, *sample(seed=seed))
+        for model in models.values():
+            model.zero_grad()
+
+
+def test_fast_path_state_dict_and_fallback(monkeypatch):
+    """The same state dict whichever path; a norm the fused path does not compute (here SyncBatchNorm,
+    swapped in after construction as distributed training does) runs the reference path."""
+    models = impl_pair()
+    ref, fast = models['reference'].state_dict(), models['fast'].state_dict()
+    assert list(ref) == list(fast) and all(ref[k].shape == fast[k].shape for k in ref)
+    torch.manual_seed(0)
+    unit = UnitCTRGCN(3, 8, torch.rand(3, 25, 25)).eval()
+    x = torch.randn(2, 3, 4, 25)
+    with torch.no_grad():
+        expected = unit.forward_reference(x)
+    assert unit.fast
+    unit = nn.SyncBatchNorm.convert_sync_batchnorm(unit)
+    assert not unit.fast
+    monkeypatch.setattr(UnitCTRGCN, 'forward_channel_major', lambda self, x: pytest.fail('fast path ran'))
+    with torch.no_grad():
+        torch.testing.assert_close(unit(x), expected)
+
+
+def test_autocast_runs_the_fast_path_within_bfloat16_rounding(monkeypatch):
+    models = impl_pair()
+    x, y = sample()
+    x = x.float()
+    outs = {}
+    for impl, model in models.items():
+        model.float().eval()
+        if impl == 'fast':
+            monkeypatch.setattr(UnitCTRGCN, 'forward_reference', lambda self, x: pytest.fail('reference path ran'))
+        with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+            outs[impl] = model(x, mode='tensor')
+        model.train()
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            loss = model(x, y, mode='loss')['loss_cls']
+        loss.backward()
+        assert all(p.grad is None or torch.isfinite(p.grad).all() for p in model.parameters())
+    monkeypatch.undo()
+    with torch.no_grad():
+        exact = models['reference'].eval()(x, mode='tensor')
+    bf16_error = (outs['reference'].float() - exact).abs().max()
+    assert 0 < bf16_error < 0.05
+    assert (outs['fast'].float() - outs['reference'].float()).abs().max() <= 4 * bf16_error

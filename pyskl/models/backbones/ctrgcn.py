@@ -8,9 +8,11 @@ import torch
 from torch import nn
 
 from ...registry import MODELS
-from ..layers import UnitCTRGCN, UnitTCN
+from ..layers import UnitCTRGCN
+from ..layers.fused import check_impl
+from ..layers.init import init_convs_and_norms
 from ..layers.mstcn import MSTCN
-from ..layers.dggcn import check_impl
+from ..layers.tcn import block_residual
 from .base import GCNBackbone, per_stage, stage_schedule
 
 MAX_POOL_BRANCH = ('max', 3)
@@ -35,23 +37,12 @@ class CTRGCNBlock(nn.Module):
                           stride=stride, remainder='last', branch_norm=True, transform=False, out_act=True,
                           dropout=tcn_dropout)
         self.relu = nn.ReLU()
-        if not residual:
-            self.residual = None
-        elif in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = UnitTCN(in_channels, out_channels, kernel_size=1, stride=stride)
+        self.residual = block_residual(in_channels, out_channels, stride, residual)
 
     def init_weights(self) -> None:
         """For training from scratch: convs Kaiming-normal (fan-out) with zero bias, BatchNorms 1 / 0,
         then the CTR-GC unit's own (``gcn1.bn`` weight 1e-6, ``alpha`` 0)."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out')
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        init_convs_and_norms(self)
         self.gcn1.init_weights()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -17,16 +17,68 @@ Two implementations compute the same (``impl``, as DG-GCN's): ``'reference'`` is
 above, the oracle the tests compare against; ``'fast'`` (the default) reorders the work (tricks
 named where they are) with the same parameters and state dict.
 """
+from types import SimpleNamespace
+
 import torch
 from torch import nn
 
-from .dggcn import check_impl
+from .fused import (act_, add_, batch_norm, check_impl, conv_bn, from_channel_major, plain_bn, to_channel_major,
+                    tracing)
+from .init import init_convs_and_norms
 
 
 def relation_channels(in_channels: int, reduction: int = 8) -> int:
     """Channels of the reduced embeddings ``conv1``/``conv2``: 8 for an input of at most 16
     channels (the raw joints), else ``in_channels // reduction``."""
     return 8 if in_channels <= 16 else in_channels // reduction
+
+
+def stacked_conv(convs) -> SimpleNamespace:
+    """1x1 convolutions that read the same input as one, for ``fused.conv_bn``: weights and biases
+    concatenated at forward time (so the gradients reach each), one output tensor."""
+    return SimpleNamespace(weight=torch.cat([conv.weight for conv in convs]),
+                           bias=torch.cat([conv.bias for conv in convs]),
+                           in_channels=convs[0].in_channels, out_channels=sum(conv.out_channels for conv in convs))
+
+
+class SummedAggregation(torch.autograd.Function):
+    """``sum_k features[k] @ graphs[k]`` for ``features (K, B, T, V)`` and ``graphs (K, B, V, V)``:
+    every subset's per-(channel, sample) aggregation, summed over the subsets, ``(B, T, V)``.
+
+    Forward, the subsets accumulate into one output (baddbmm), with no K-fold tensor to sum;
+    backward, each subset's gradients are written into one tensor for all of them, where autograd
+    would make one per subset and concatenate them for the product that made ``features``.
+    """
+
+    @staticmethod
+    def forward(ctx, features, graphs):
+        ctx.save_for_backward(features, graphs)
+        out = torch.bmm(features[0], graphs[0])
+        for k in range(1, features.shape[0]):
+            out.baddbmm_(features[k], graphs[k])
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        features, graphs = ctx.saved_tensors
+        grad = grad.contiguous()
+        grad_features = grad_graphs = None
+        if ctx.needs_input_grad[0]:
+            grad_features = torch.empty_like(features)
+            for k in range(features.shape[0]):
+                torch.bmm(grad, graphs[k].transpose(1, 2), out=grad_features[k])
+        if ctx.needs_input_grad[1]:
+            grad_graphs = torch.empty_like(graphs)
+            for k in range(graphs.shape[0]):
+                torch.bmm(features[k].transpose(1, 2), grad, out=grad_graphs[k])
+        return grad_features, grad_graphs
+
+
+def summed_aggregation(features: torch.Tensor, graphs: torch.Tensor) -> torch.Tensor:
+    """``sum_k features[k] @ graphs[k]`` (see ``SummedAggregation``); plain ops while tracing."""
+    if tracing():
+        return sum(torch.bmm(f, g) for f, g in zip(features, graphs))
+    return SummedAggregation.apply(features, graphs)
 
 
 class CTRGC(nn.Module):
@@ -87,22 +139,60 @@ class UnitCTRGCN(nn.Module):
         self.bn = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU()
 
+    @property
+    def fast(self) -> bool:
+        """Whether ``forward`` takes the fast path: asked at every call, since a norm may be swapped
+        after construction (e.g. to SyncBatchNorm, which the fast path does not compute)."""
+        norms = [self.bn] + ([self.down[1]] if isinstance(self.down, nn.Sequential) else [])
+        return self.impl == 'fast' and all(plain_bn(m) for m in norms)
+
     def init_weights(self) -> None:
         """For training from scratch: convs Kaiming-normal (fan-out) with zero bias, BatchNorms 1 / 0
         but ``bn``'s weight 1e-6 (the unit starts close to its ``down`` path), ``alpha`` 0."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out')
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        init_convs_and_norms(self)
         nn.init.constant_(self.bn.weight, 1e-6)
         nn.init.zeros_(self.alpha)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fast:
+            return from_channel_major(self.forward_channel_major(to_channel_major(x)))
         return self.forward_reference(x)
 
     def forward_reference(self, x: torch.Tensor) -> torch.Tensor:
         out = sum(conv(x, self.A[k], self.alpha) for k, conv in enumerate(self.convs))
         return self.relu(self.bn(out) + self.down(x))
+
+    def forward_channel_major(self, x: torch.Tensor) -> torch.Tensor:
+        """The fast path on ``(C, N, T, V)`` (see ``fused.py``)."""
+        _, n, t, v = x.shape
+        k, c = self.num_subsets, self.out_channels
+        # one product for the subsets' conv3: (K * C, N, T, V)
+        features = conv_bn(x, [(stacked_conv([conv.conv3 for conv in self.convs]), None)], self.training)[0]
+        # conv1 and conv2 of every subset as one product on the time-averaged input: a 1x1 convolution
+        # commutes with the mean over frames, so the embeddings are computed on 1 frame instead of T
+        pooled = x.mean(2, keepdim=True)
+        embeddings = conv_bn(pooled, [(stacked_conv([conv.conv1 for conv in self.convs]
+                                                    + [conv.conv2 for conv in self.convs]), None)], self.training)[0]
+        x1, x2 = embeddings.view(2, k, -1, n, v)  # K, R, N, V each
+        relation = torch.tanh(x1.unsqueeze(-1) - x2.unsqueeze(-2))  # K, R, N, V (sender), V (receiver)
+        graphs = self.channel_graphs_channel_major(relation)  # K, C, N, V, V
+        # the subsets summed as the products accumulate (one batch of matrices per channel and sample)
+        out = summed_aggregation(features.view(k, c * n, t, v), graphs.to(features.dtype).view(k, c * n, v, v))
+        out = batch_norm(out.view(c, n, t, v), self.bn, self.training)
+        res = conv_bn(x, [(self.down[0], self.down[1])], self.training)[0] if isinstance(
+            self.down, nn.Sequential) else x
+        return act_(self.relu, add_(out, res))
+
+    def channel_graphs_channel_major(self, relation: torch.Tensor) -> torch.Tensor:
+        """``CTRGC.channel_graphs`` of every subset from the relations ``(K, R, N, V, V)``:
+        ``(K, C_out, N, V, V)``."""
+        k, r, n, v, _ = relation.shape
+        dtype = relation.dtype  # the parameters in the features' dtype (bfloat16 under autocast), a no-op else
+        alpha = self.alpha.to(dtype)
+        # alpha folded into conv4's weights, its bias and A added in one pass: conv4(rel) * alpha + A
+        # = (alpha W4) rel + (alpha b4 + A)
+        weight = torch.stack([conv.conv4.weight.view(-1, r) for conv in self.convs]).to(dtype) * alpha  # K, C, R
+        bias = torch.stack([conv.conv4.bias for conv in self.convs]).to(dtype) * alpha  # K, C
+        offset = self.A.to(dtype).view(k, 1, 1, v * v) + bias[:, :, None, None]  # K, C, 1 (N), V * V
+        graphs = torch.bmm(weight, relation.reshape(k, r, n * v * v)).view(k, -1, n, v * v)
+        return graphs.add_(offset).view(k, -1, n, v, v)
