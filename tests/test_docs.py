@@ -16,6 +16,8 @@ config and data, and ``work_dirs/dgstgcn/demo/j/epoch_8.pth``, which the scratch
 untrained demo model (the documents say what to run, not what it scores). The slow test trains the
 demo as the documents say, then runs every step that uses it with the trained model.
 """
+import importlib
+import importlib.util
 import itertools
 import os
 import re
@@ -168,7 +170,7 @@ class Step:
         return f'{self.page}:{self.line}'
 
 
-def command_lines(text: str) -> list[str]:
+def command_lines(text: str) -> list[list[str]]:
     """Shell command lines of a block: continuations joined, comments dropped, split at && and ;."""
     joined = re.sub(r'\\\n\s*', ' ', text)
     commands = []
@@ -253,7 +255,6 @@ def runnable(step: Step, workspace: Path, may_train: bool) -> bool:
 
 
 def has_module(name: str) -> bool:
-    import importlib.util
     return importlib.util.find_spec(name) is not None
 
 
@@ -350,7 +351,7 @@ def test_the_readme_is_a_landing_page():
         assert section in sections, f'README.md lacks its "{section}" section'
     for page in DOC_PAGES:
         if page.name != 'index.md':
-            assert f'docs/{page.name}' in README.read_text(encoding='utf-8'), f'README.md does not link docs/{page.name}'
+            assert f'docs/{page.name}' in prose, f'README.md does not link docs/{page.name}'
 
 
 @pytest.mark.parametrize('document', DOCUMENTS + NOTES, ids=lambda p: str(p.relative_to(REPO)))
@@ -385,7 +386,6 @@ def test_named_paths_are_found():
 
 @pytest.mark.parametrize('document', DOCUMENTS, ids=lambda p: p.name)
 def test_pyskl_names_import(document):
-    import importlib
     missing = []
     for name in dotted_names(document):
         parts = name.split('.')
@@ -463,7 +463,7 @@ def test_scripts_answer_help():
     scripts = sorted({step.script for step in COMMANDS if step.script.endswith('.py')})
     result = subprocess.run([sys.executable, '-c', HELP_RUNNER, *scripts], cwd=REPO, env=environment(),
                             capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0 and result.stdout.strip().endswith('ok'), result.stdout[-2000:] + result.stderr[-2000:]
+    assert result.returncode == 0 and result.stdout.strip().endswith('ok'), (result.stdout + result.stderr)[-3000:]
     for script in sorted({step.script for step in COMMANDS if step.script.endswith('.sh')}):
         check = subprocess.run(['bash', '-n', script], cwd=REPO, capture_output=True, text=True)
         assert check.returncode == 0, f'{script} does not parse: {check.stderr}'
