@@ -105,6 +105,7 @@ def test_wrong_shapes_and_missing_files(tmp_path):
     with pytest.raises(ValueError, match='no BABEL-60 chunk could be converted') as info:
         convert_babel(root, tmp_path / 'b.pkl', 60, progress=False)
     assert '\n' not in str(info.value)
+    assert '2 skipped, e.g. train_ntu_sk_60.npy (malformed): expected N x 3 x T x 25 x M' in str(info.value)
     write_split(root, 'val', 60, chunks(2), [1, 2])
     report = convert_babel(root, tmp_path / 'b.pkl', 60, progress=False)
     reasons = {s.name: s.reason for s in report.skipped}

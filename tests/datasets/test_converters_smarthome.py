@@ -126,3 +126,7 @@ def test_cli(tmp_path, capsys):
     with pytest.raises(SystemExit, match='no .json files'):
         (tmp_path / 'empty').mkdir()
         main([str(tmp_path / 'empty'), str(tmp_path / 'y.pkl')])
+    (tmp_path / 'empty' / 'Walk_p03_r00_v01_c01_pose3d.json').write_text('{"njts": 12, "frames": []}')
+    with pytest.raises(SystemExit, match=r'no clip could be converted; 1 skipped, e.g. Walk_p03_r00_v01_c01_pose3d'
+                                         r'.json \(malformed\): field "njts" is 12'):
+        main([str(tmp_path / 'empty'), str(tmp_path / 'y.pkl'), '--no-progress'])

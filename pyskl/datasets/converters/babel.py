@@ -192,7 +192,7 @@ def convert_babel(src: PathLike, out_pkl: PathLike, num_classes: int = 60, actio
             bar.close()
         split_lists[split] = names
     if not annotations:
-        raise ValueError(f'{src}: no BABEL-{num_classes} chunk could be converted ({len(report.skipped)} skipped)')
+        raise ValueError(f'{src}: no BABEL-{num_classes} chunk could be converted; {_skips_in_a_line(report)}')
     out_pkl = Path(out_pkl)
     report.written.append(write_annotation_file(make_annotation_file(annotations, split_lists), out_pkl))
     if class_names is not None:
@@ -202,6 +202,13 @@ def convert_babel(src: PathLike, out_pkl: PathLike, num_classes: int = 60, actio
         report.notes.append('no label map written (give --action-index path/to/BABEL/action_recognition/data/'
                             'action_label_2_idx.json for one)')
     return report
+
+
+def _skips_in_a_line(report: ConversionReport) -> str:
+    if not report.skipped:
+        return 'nothing to convert'
+    first = report.skipped[0]
+    return f'{len(report.skipped)} skipped, e.g. {first.name} ({first.kind}): {first.reason}'
 
 
 __all__ = ['chunk_to_keypoint', 'convert_babel', 'read_array', 'read_class_names', 'read_labels']

@@ -51,8 +51,11 @@ def _numbers(values, count: int, where: str) -> np.ndarray:
     if len(values) != count:
         raise ValueError(f'{where} has {len(values)} numbers; expected {count} '
                          f'({NUM_JOINTS} joints{", x and y" if count == 2 * NUM_JOINTS else ""})')
-    with np.errstate(over='ignore'):
-        array = np.asarray(values, dtype=np.float32)
+    try:
+        with np.errstate(over='ignore'):
+            array = np.asarray(values, dtype=np.float32)
+    except OverflowError:  # an integer beyond any float
+        array = np.full(count, np.inf, np.float32)
     if not np.isfinite(array).all():
         raise ValueError(f'{where} has a NaN/inf value (or one beyond float32)')
     return array
@@ -262,7 +265,7 @@ def convert_kinetics_skeleton(src: PathLike, out_pkl: PathLike, label_map: Optio
         annotations.append(sample)
         split_lists[split].append(sample['frame_dir'])
     if not annotations:
-        raise ValueError(f'{src}: no clip could be converted ({len(report.skipped)} skipped)')
+        raise ValueError(f'{src}: no clip could be converted; {_skips_in_a_line(report)}')
     if cut:
         report.notes.append(f'{cut} clip(s) longer than {max_frames} frames were cut to their first {max_frames}')
 
@@ -282,6 +285,13 @@ def _available_cores() -> int:
     if hasattr(os, 'sched_getaffinity'):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def _skips_in_a_line(report: ConversionReport) -> str:
+    if not report.skipped:
+        return 'nothing to convert'
+    first = report.skipped[0]
+    return f'{len(report.skipped)} skipped, e.g. {first.name} ({first.kind}): {first.reason}'
 
 
 __all__ = ['convert_kinetics_skeleton', 'read_clip', 'read_label_file']

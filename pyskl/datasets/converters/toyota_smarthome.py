@@ -26,6 +26,7 @@ By default a sample is 3D (``keypoint`` M x T x 13 x 3 from ``pose3d``); with ``
 ``img_shape`` (480, 640)): LCR-Net gives a score per detection, not per joint.
 """
 import json
+import math
 import re
 from pathlib import Path
 from typing import Optional
@@ -73,6 +74,13 @@ def parse_clip_name(name: str) -> dict:
     return dict(action=match.group('action'), subject=int(match.group('subject')), camera=int(match.group('camera')))
 
 
+def _finite(number) -> bool:
+    try:
+        return math.isfinite(float(number))
+    except OverflowError:  # an integer beyond any float
+        return False
+
+
 def _numbers(values, count: int, where: str, at_least: bool = False) -> np.ndarray:
     if not isinstance(values, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
                                                for v in values):
@@ -80,8 +88,11 @@ def _numbers(values, count: int, where: str, at_least: bool = False) -> np.ndarr
     if len(values) < count or (len(values) > count and not at_least):
         raise ValueError(f'{where} has {len(values)} numbers; expected {count} ({count // NUM_JOINTS} x '
                          f'{NUM_JOINTS} joints)')
-    with np.errstate(over='ignore'):
-        array = np.asarray(values[:count], dtype=np.float32)
+    try:
+        with np.errstate(over='ignore'):
+            array = np.asarray(values[:count], dtype=np.float32)
+    except OverflowError:  # an integer beyond any float
+        array = np.full(count, np.inf, np.float32)
     if not np.isfinite(array).all():
         raise ValueError(f'{where} has a NaN/inf value (or one beyond float32)')
     return array
@@ -130,7 +141,7 @@ def _sample(name: str, content, max_person: int, two_d: bool) -> dict:
             if not isinstance(det, dict) or not {'pose2d', 'pose3d', 'cumscore'} <= set(det):
                 raise ValueError(f'{where} must be an object with "pose2d", "pose3d" and "cumscore"')
             score = det['cumscore']
-            if isinstance(score, bool) or not isinstance(score, (int, float)) or not np.isfinite(score):
+            if isinstance(score, bool) or not isinstance(score, (int, float)) or not _finite(score):
                 raise ValueError(f'{where}: field "cumscore" must be a finite number, got {score!r}')
             pose2d = _numbers(det['pose2d'], 2 * NUM_JOINTS, f'{where}: field "pose2d"')
             pose3d = _numbers(det['pose3d'], 3 * NUM_JOINTS, f'{where}: field "pose3d"', at_least=True)
@@ -224,7 +235,7 @@ def convert_smarthome(src: PathLike, out_pkl: PathLike, cv_pkl: Optional[PathLik
     if bar is not None:
         bar.close()
     if not samples:
-        raise ValueError(f'{src}: no clip could be converted ({len(report.skipped)} skipped)')
+        raise ValueError(f'{src}: no clip could be converted; {_skips_in_a_line(report)}')
     if extra:
         report.notes.append(f'{extra} clip(s) have "pose3d" values beyond the 3 x {NUM_JOINTS} coordinates; '
                             'the rest were ignored')
@@ -243,6 +254,13 @@ def convert_smarthome(src: PathLike, out_pkl: PathLike, cv_pkl: Optional[PathLik
     report.extra_files.append(write_label_map(SMARTHOME_CLASSES, out_pkl.parent / 'smarthome31_label_map.txt'))
     report.extra_files.append(write_label_map(SMARTHOME_CV_CLASSES, out_pkl.parent / 'smarthome19_label_map.txt'))
     return report
+
+
+def _skips_in_a_line(report: ConversionReport) -> str:
+    if not report.skipped:
+        return 'nothing to convert'
+    first = report.skipped[0]
+    return f'{len(report.skipped)} skipped, e.g. {first.name} ({first.kind}): {first.reason}'
 
 
 __all__ = ['SMARTHOME_CLASSES', 'SMARTHOME_CV_CLASSES', 'convert_smarthome', 'parse_clip_name', 'read_smarthome_json',
