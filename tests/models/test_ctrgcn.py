@@ -352,3 +352,24 @@ def test_autocast_runs_the_fast_path_within_bfloat16_rounding(monkeypatch):
     bf16_error = (outs['reference'].float() - exact).abs().max()
     assert 0 < bf16_error < 0.05
     assert (outs['fast'].float() - outs['reference'].float()).abs().max() <= 4 * bf16_error
+
+
+def test_blocks_channel_major_end_to_end(monkeypatch):
+    """Where every block has the channel-major path, the backbone keeps that layout from the first
+    block to the last (``GCNBackbone.forward_blocks``). The multi-scale temporal unit's CTR-GCN form has
+    no such path: stood in for by its reference path between layout changes, the backbone computes
+    what the reference does."""
+    from pyskl.models.layers.fused import from_channel_major, to_channel_major
+    from pyskl.models.layers.mstcn import MSTCN
+    models = impl_pair(down_stages=[2, 3])
+    x, y = sample()
+    calls = []
+    for block in models['fast'].backbone.net:
+        block.tcn1.fast = True
+        block.forward = lambda x: pytest.fail('a block ran by itself')
+    monkeypatch.setattr(MSTCN, 'forward_channel_major', lambda self, x: calls.append(1) or to_channel_major(
+        self.forward_reference(from_channel_major(x))))
+    assert all(block.fast for block in models['fast'].backbone.net)
+    assert not any(block.fast for block in models['reference'].backbone.net)
+    assert_same(models, x, y)
+    assert len(calls) == 2 * 3  # every block channel-major, in the training step and in eval

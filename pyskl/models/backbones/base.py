@@ -141,6 +141,23 @@ class GCNBackbone(BaseModule):
         """The blocks' output back to one entry per sample: ``(N * M, C', T', V)`` -> ``(N, M, C', T', V)``."""
         return x.reshape((-1, num_person) + x.shape[1:])
 
+    def forward_blocks(self, x: torch.Tensor, blocks) -> torch.Tensor:
+        """The forward pass of a stack of :class:`GCNBlock`: checks and the data BatchNorm, the blocks
+        (channel-major from the first to the last where every block has that path), one entry per
+        sample: ``(N, M, T, V, C)`` -> ``(N, M, C', T', V)``."""
+        x = self.normalize_input(x)  # N, M, T, V, C -> N, M, V, C, T
+        N, M, V, C, T = x.shape
+        if all(block.fast for block in blocks):
+            x = x.permute(3, 0, 1, 4, 2).reshape(C, N * M, T, V)  # N, M, V, C, T -> C, N * M, T, V
+            for block in blocks:
+                x = block.forward_channel_major(x)
+            x = x.transpose(0, 1)  # C', N * M, T', V -> N * M, C', T', V
+        else:
+            x = x.permute(0, 1, 3, 4, 2).reshape(N * M, C, T, V)  # N, M, V, C, T -> N * M, C, T, V
+            for block in blocks:
+                x = block(x)
+        return self.to_persons(x, M)  # N * M, C', T', V -> N, M, C', T', V
+
 
 class GCNBlock(nn.Module):
     """``ReLU(tcn(gcn(x)) + residual(x))``: the block of the stage-wise GCNs, in two layouts.

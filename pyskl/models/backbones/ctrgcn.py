@@ -13,7 +13,7 @@ from ..layers.fused import check_impl
 from ..layers.init import init_convs_and_norms
 from ..layers.mstcn import MSTCN
 from ..layers.tcn import block_residual
-from .base import GCNBackbone, per_stage, stage_schedule
+from .base import GCNBackbone, GCNBlock, per_stage, stage_schedule
 
 MAX_POOL_BRANCH = ('max', 3)
 
@@ -24,32 +24,45 @@ def temporal_branches(kernel_size: int, dilations) -> tuple:
     return tuple((kernel_size, d) for d in dilations) + (MAX_POOL_BRANCH, '1x1')
 
 
-class CTRGCNBlock(nn.Module):
-    """ReLU(tcn1(gcn1(x)) + residual(x)): the CTR-GC unit, the multi-scale temporal unit (ending in its
-    own ReLU), and a residual (identity, a strided 1x1 ``UnitTCN``, or none)."""
+class CTRGCNBlock(GCNBlock):
+    """``ReLU(tcn1(gcn1(x)) + residual(x))``: the CTR-GC unit, the multi-scale temporal unit (ending in
+    its own ReLU), and a residual (none, the identity, or a strided 1x1 ``UnitTCN``).
+
+    The units keep the original's names ``gcn1`` and ``tcn1`` (checkpoints depend on them);
+    ``gcn`` and ``tcn`` name them for :class:`GCNBlock`.
+    """
 
     def __init__(self, in_channels: int, out_channels: int, A: torch.Tensor, stride: int = 1,
                  residual: bool = True, kernel_size: int = 5, dilations=(1, 2), tcn_dropout: float = 0.0,
                  impl: str = 'fast'):
         super().__init__()
+        self.impl = check_impl('CTRGCNBlock', impl)
         self.gcn1 = UnitCTRGCN(in_channels, out_channels, A, impl=impl)
         self.tcn1 = MSTCN(out_channels, out_channels, ms_cfg=temporal_branches(kernel_size, dilations),
                           stride=stride, remainder='last', branch_norm=True, transform=False, out_act=True,
-                          dropout=tcn_dropout)
+                          dropout=tcn_dropout, impl=impl)
         self.relu = nn.ReLU()
         self.residual = block_residual(in_channels, out_channels, stride, residual)
+
+    @property
+    def gcn(self) -> UnitCTRGCN:
+        return self.gcn1
+
+    @property
+    def tcn(self) -> MSTCN:
+        return self.tcn1
+
+    @property
+    def fast(self) -> bool:
+        """The whole block channel-major where every unit has that path; else each unit by itself
+        (the CTR-GC unit converts to and from it)."""
+        return self.impl == 'fast' and self.units_fast()
 
     def init_weights(self) -> None:
         """For training from scratch: convs Kaiming-normal (fan-out) with zero bias, BatchNorms 1 / 0,
         then the CTR-GC unit's own (``gcn1.bn`` weight 1e-6, ``alpha`` 0)."""
         init_convs_and_norms(self)
         self.gcn1.init_weights()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.tcn1(self.gcn1(x))
-        if self.residual is not None:
-            out = out + self.residual(x)
-        return self.relu(out)
 
 
 @MODELS.register_module()
@@ -119,8 +132,4 @@ class CTRGCN(GCNBackbone):
         super().init_weights()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        M = x.shape[1]
-        x = self.to_sequences(x)  # N, M, T, V, C -> N * M, C, T, V
-        for block in self.net:
-            x = block(x)
-        return self.to_persons(x, M)  # N * M, C', T', V -> N, M, C', T', V
+        return self.forward_blocks(x, self.net)  # N, M, T, V, C -> N, M, C', T', V
