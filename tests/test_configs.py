@@ -18,6 +18,7 @@ from mmengine import Config
 from pyskl.datasets.transforms import Compose
 from pyskl.models import build_model
 from pyskl.runner import load_config
+from pyskl.skeleton import LAYOUTS
 from shared_data import shared_path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,29 +35,40 @@ NTU_3D = ('ntu60_xsub_3dkp', 'ntu60_xview_3dkp', 'ntu120_xsub_3dkp', 'ntu120_xse
 NTU_2D = ('ntu60_xsub_hrnet', 'ntu60_xview_hrnet', 'ntu120_xsub_hrnet', 'ntu120_xset_hrnet')
 
 
-def _ntu(joints: int, classes: int, split: str, ann: str) -> dict:
-    return dict(layout='coco' if joints == 17 else 'nturgb+d', classes=classes, splits=(f'{split}_train',
-                f'{split}_val'), ann_file=f'data/nturgbd/{ann}.pkl')
+def _ntu(two_d: bool, classes: int, split: str, ann: str) -> dict:
+    return dict(layout='coco' if two_d else 'nturgb+d', classes=classes,
+                splits=(f'{split}_train', f'{split}_val', f'{split}_val'), ann_file=f'data/nturgbd/{ann}.pkl')
 
 
-#: what each benchmark folder's data is (a ``vanilla_`` folder has its benchmark's data)
+def _data(layout: str, classes: int, splits: tuple, ann_file: str) -> dict:
+    return dict(layout=layout, classes=classes, splits=splits, ann_file=ann_file)
+
+
+#: what each benchmark folder's data is: layout, classes, the train / val / test splits, the annotation
+#: file (a ``vanilla_`` folder has its benchmark's data)
 BENCHMARKS = {
-    'ntu60_xsub_3dkp': _ntu(25, 60, 'xsub', 'ntu60_3danno'),
-    'ntu60_xview_3dkp': _ntu(25, 60, 'xview', 'ntu60_3danno'),
-    'ntu120_xsub_3dkp': _ntu(25, 120, 'xsub', 'ntu120_3danno'),
-    'ntu120_xset_3dkp': _ntu(25, 120, 'xset', 'ntu120_3danno'),
-    'ntu60_xsub_hrnet': _ntu(17, 60, 'xsub', 'ntu60_hrnet'),
-    'ntu60_xview_hrnet': _ntu(17, 60, 'xview', 'ntu60_hrnet'),
-    'ntu120_xsub_hrnet': _ntu(17, 120, 'xsub', 'ntu120_hrnet'),
-    'ntu120_xset_hrnet': _ntu(17, 120, 'xset', 'ntu120_hrnet'),
-    'nwucla_xview': dict(layout='nw-ucla', classes=10, splits=('xview_train', 'xview_val'),
-                         ann_file='data/nw-ucla/nwucla_3danno.pkl'),
-    'k400_hrnet': dict(layout='coco', classes=400, splits=('train', 'val'), ann_file='data/k400/k400_hrnet.pkl'),
-    'demo': dict(layout='nturgb+d', classes=8, splits=('train', 'val'), ann_file='tools/data/demo/demo_3danno.pkl'),
+    'ntu60_xsub_3dkp': _ntu(False, 60, 'xsub', 'ntu60_3danno'),
+    'ntu60_xview_3dkp': _ntu(False, 60, 'xview', 'ntu60_3danno'),
+    'ntu120_xsub_3dkp': _ntu(False, 120, 'xsub', 'ntu120_3danno'),
+    'ntu120_xset_3dkp': _ntu(False, 120, 'xset', 'ntu120_3danno'),
+    'ntu60_xsub_hrnet': _ntu(True, 60, 'xsub', 'ntu60_hrnet'),
+    'ntu60_xview_hrnet': _ntu(True, 60, 'xview', 'ntu60_hrnet'),
+    'ntu120_xsub_hrnet': _ntu(True, 120, 'xsub', 'ntu120_hrnet'),
+    'ntu120_xset_hrnet': _ntu(True, 120, 'xset', 'ntu120_hrnet'),
+    'nwucla_xview': _data('nw-ucla', 10, ('xview_train', 'xview_val', 'xview_val'), 'data/nw-ucla/nwucla_3danno.pkl'),
+    'k400_hrnet': _data('coco', 400, ('train', 'val', 'val'), 'data/k400/k400_hrnet.pkl'),
+    'kinetics_skeleton': _data('openpose', 400, ('train', 'val', 'val'),
+                               'data/kinetics_skeleton/kinetics_skeleton.pkl'),
+    'babel60': _data('nturgb+d', 60, ('train', 'val', 'val'), 'data/babel/babel60.pkl'),
+    'babel120': _data('nturgb+d', 120, ('train', 'val', 'val'), 'data/babel/babel120.pkl'),
+    'smarthome_cs': _data('smarthome13', 31, ('cs_train', 'cs_test', 'cs_test'), 'data/smarthome/smarthome.pkl'),
+    'smarthome_cv1': _data('smarthome13', 19, ('cv1_train', 'cv1_val', 'cv1_test'), 'data/smarthome/smarthome_cv.pkl'),
+    'smarthome_cv2': _data('smarthome13', 19, ('cv2_train', 'cv2_val', 'cv2_test'), 'data/smarthome/smarthome_cv.pkl'),
+    'demo': _data('nturgb+d', 8, ('train', 'val', 'val'), 'tools/data/demo/demo_3danno.pkl'),
 }
-JOINTS = {'nturgb+d': 25, 'coco': 17, 'nw-ucla': 20}
 #: folders that hold one recipe, on different data: name -> glob (within a model folder)
-FAMILIES = {'ntu_3dkp': 'ntu*_3dkp', 'ntu_hrnet': 'ntu*_hrnet', 'vanilla_ntu_3dkp': 'vanilla_ntu*_3dkp'}
+FAMILIES = {'ntu_3dkp': 'ntu*_3dkp', 'ntu_hrnet': 'ntu*_hrnet', 'vanilla_ntu_3dkp': 'vanilla_ntu*_3dkp',
+            'babel': 'babel*', 'smarthome': 'smarthome_*'}
 
 
 def _ids(path):
@@ -132,11 +144,10 @@ def test_config_builds_and_fits_its_data(path):
     load_config(cfg)  # the original keys translate (schedule, loaders, hooks)
     model = _model(cfg)
     assert model.backbone.graph.layout.name == bench['layout']
-    assert model.backbone.num_joints == JOINTS[bench['layout']]
+    assert model.backbone.num_joints == LAYOUTS[bench['layout']].num_node
     assert model.cls_head.num_classes == bench['classes']
     datasets = _datasets(cfg)
-    assert (datasets['train'].split, datasets['val'].split, datasets['test'].split) == (
-        bench['splits'][0], bench['splits'][1], bench['splits'][1])
+    assert (datasets['train'].split, datasets['val'].split, datasets['test'].split) == bench['splits']
     for ds in datasets.values():
         assert ds.ann_file == bench['ann_file']
         features = [t for t in ds.pipeline if t['type'] == 'GenSkeFeat']
@@ -144,13 +155,15 @@ def test_config_builds_and_fits_its_data(path):
     assert cfg.work_dir == f'./work_dirs/{path.parent.parent.name}/{path.parent.name}/{path.stem}'
 
 
-def _sample(layout: str, rng: np.random.Generator) -> dict:
-    """A sample as in an annotation file: 2 persons (1 for NW-UCLA), 120 frames, a smooth motion."""
-    M, T, V = (1 if layout == 'nw-ucla' else 2), 120, JOINTS[layout]
+def _sample(pipeline: list, layout: str, rng: np.random.Generator) -> dict:
+    """A sample as in an annotation file for ``pipeline``: as many persons as it formats, 120 frames, a
+    smooth motion; 2D (pixels in a 480 x 640 image, with scores) where it normalises 2D skeletons."""
+    M = next(t.get('num_person', 2) for t in pipeline if t['type'] == 'FormatGCNInput')
+    T, V = 120, LAYOUTS[layout].num_node
     walk = np.cumsum(rng.normal(scale=0.01, size=(M, T, V, 3)), axis=1)
     keypoint = (rng.normal(scale=0.3, size=(M, 1, V, 3)) + walk + (0, 0, 3)).astype(np.float32)
     sample = dict(frame_dir='sample', label=1, total_frames=T, start_index=0, test_mode=True)
-    if layout == 'coco':  # 2D: pixels in a 480 x 640 image, and scores
+    if any(t['type'] == 'PreNormalize2D' for t in pipeline):
         sample.update(keypoint=(keypoint[..., :2] * 100 + (320, 240)).astype(np.float32), img_shape=(480, 640),
                       keypoint_score=rng.uniform(0.2, 1, size=(M, T, V)).astype(np.float32))
     else:
@@ -167,7 +180,8 @@ def test_a_clip_of_the_data_goes_through_the_model(path):
     BatchNorm must be the one the pipeline gives. (k400_hrnet reads compressed kpfiles: its pipeline runs in
     tests/tools/test_k400_dist.py.)"""
     cfg = _load(path)
-    data = Compose(cfg.data.val.pipeline)(_sample(_benchmark(path)['layout'], np.random.default_rng(0)))
+    pipeline = cfg.data.val.pipeline
+    data = Compose(pipeline)(_sample(pipeline, _benchmark(path)['layout'], np.random.default_rng(0)))
     keypoint = data['keypoint']  # num_clips, M, T, V, C
     with torch.no_grad():
         scores = _model(cfg)(keypoint[None], mode='predict')[0]['pred_score']
