@@ -48,7 +48,7 @@ CHEAP_TOOLS = {'tools/infer.py', 'tools/deployment/export.py', 'tools/vis_skelet
 TRAINING_TOOLS = {'tools/train.py'}
 INPUT_SUFFIXES = ('.pth', '.pkl', '.npy', '.onnx', '.pt2', '.json', '.csv')
 # Which of a page's steps the fast tests run; a smaller count means a snippet stopped running.
-MIN_FAST_STEPS = {'inference.md': 6, 'configs.md': 3, 'prepare_data.md': 2, 'train_test.md': 1}
+MIN_FAST_STEPS = {'inference.md': 6, 'configs.md': 4, 'prepare_data.md': 2, 'train_test.md': 1}
 
 
 # ----------------------------------------------------------------------------------------------
