@@ -75,3 +75,42 @@ def sample(num_person=2, frames=8, joints=25, channels=3, n=2, seed=1, num_class
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 1, num_person, frames, joints, channels, generator=g, dtype=torch.float64)
     return x, torch.arange(n) % num_classes
+
+
+def assert_same_over_steps_with_cumulative_bn(models, samples):
+    """``assert_same`` over several training steps with ``momentum=None`` (a cumulative average) in every
+    BatchNorm: the running statistics the fast path writes back accumulate as the reference's."""
+    for model in models.values():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.momentum = None
+    for x, y in samples:
+        assert_same(models, x, y)
+        for model in models.values():
+            model.zero_grad()
+
+
+def assert_autocast_close(models, x, y, before_reference=lambda: None):
+    """Under bfloat16 autocast (--amp on CPU) both paths run eval and a training step with finite
+    gradients, and the fast path's eval logits agree with the reference's as closely as bfloat16 allows:
+    within a few times the reference's own bfloat16 error. ``before_reference`` runs before the
+    reference model does (e.g. undoing a patch that proves the fast model took the fast path)."""
+    outs = {}
+    for impl in ('fast', 'reference'):
+        model = models[impl].float()
+        if impl == 'reference':
+            before_reference()
+        model.eval()
+        with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+            outs[impl] = model(x.float(), mode='tensor')
+        model.train()
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            loss = model(x.float(), y, mode='loss')['loss_cls']
+        loss.backward()
+        assert all(p.grad is None or torch.isfinite(p.grad).all() for p in model.parameters())
+    with torch.no_grad():
+        exact = models['reference'].eval()(x.float(), mode='tensor')
+    assert outs['fast'].dtype == outs['reference'].dtype == torch.bfloat16
+    bf16_error = (outs['reference'].float() - exact).abs().max()
+    assert 0 < bf16_error < 0.05
+    assert (outs['fast'].float() - outs['reference'].float()).abs().max() <= 4 * bf16_error

@@ -9,7 +9,8 @@ BatchNorm into the convolutions) agree to 1e-10.
 import pytest
 import torch
 
-from impl_check import TOL, assert_same, model_pair as impl_pair, sample
+from impl_check import (TOL, assert_autocast_close, assert_same, assert_same_over_steps_with_cumulative_bn,
+                        model_pair as impl_pair, sample)
 from pyskl.models import build_model
 from pyskl.models.layers import DGGCN, DGTCN
 
@@ -72,15 +73,7 @@ def test_fast_equals_reference_without_lifting_block():
 def test_fast_equals_reference_over_several_steps_with_cumulative_bn():
     """Running statistics written back by the fused BatchNorm: momentum=None (cumulative average)."""
     torch.manual_seed(0)
-    models = model_pair(SMALL)
-    for model in models.values():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.momentum = None
-    for seed in (1, 2, 3):
-        assert_same(models, *sample(seed=seed))
-        for model in models.values():
-            model.zero_grad()
+    assert_same_over_steps_with_cumulative_bn(model_pair(SMALL), [sample(seed=s) for s in (1, 2, 3)])
 
 
 @pytest.mark.parametrize('norm', ['IN', dict(type='BN', momentum=0.3)])
@@ -110,29 +103,8 @@ def test_unknown_impl():
 def test_autocast_runs_the_fast_path_within_bfloat16_rounding(monkeypatch):
     """Under bfloat16 autocast (--amp on CPU) the fast path runs and agrees with the reference path
     as closely as bfloat16 allows: within a few times the reference's own bfloat16 error."""
-    models = model_pair(SMALL)
-    x, y = sample()
     monkeypatch.setattr(DGGCN, 'forward_reference', lambda self, x: pytest.fail('the fast model ran the reference path'))
-    for model in models.values():
-        model.float()
-    outs = {}
-    for impl, model in models.items():
-        if impl == 'reference':
-            monkeypatch.undo()
-        model.eval()
-        with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
-            outs[impl] = model(x.float(), mode='tensor')
-        model.train()
-        with torch.autocast('cpu', dtype=torch.bfloat16):
-            loss = model(x.float(), y, mode='loss')['loss_cls']
-        loss.backward()
-        assert all(p.grad is None or torch.isfinite(p.grad).all() for p in model.parameters())
-    with torch.no_grad():
-        exact = models['reference'].eval()(x.float(), mode='tensor')
-    assert outs['fast'].dtype == outs['reference'].dtype == torch.bfloat16
-    bf16_error = (outs['reference'].float() - exact).abs().max()
-    assert 0 < bf16_error < 0.05
-    assert (outs['fast'].float() - outs['reference'].float()).abs().max() <= 4 * bf16_error
+    assert_autocast_close(model_pair(SMALL), *sample(), before_reference=monkeypatch.undo)
 
 
 @pytest.mark.parametrize('product', ['mm', 'conv'])
