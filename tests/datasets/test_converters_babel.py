@@ -44,10 +44,24 @@ def test_convert_release(tmp_path):
     first = data['annotations'][0]
     assert first['frame_dir'] == 'train_000000' and first['label'] == 0 and first['keypoint'].shape == (1, 150, 25, 3)
     assert (first['seg_id'], first['babel_sid'], first['chunk_n']) == ('seg-train-0', 1000, 0)
-    np.testing.assert_array_equal(first['keypoint'][0], chunks(4)[0, :, :, :, 0].transpose(1, 2, 0))
+    assert first['keypoint'].dtype == np.float16  # as the original PYSKL's NTU 3D files
+    np.testing.assert_array_equal(first['keypoint'][0], chunks(4)[0, :, :, :, 0].transpose(1, 2, 0).astype(np.float16))
     assert data['annotations'][3]['total_frames'] == 90
     names = (tmp_path / 'out' / 'babel60_label_map.txt').read_text().splitlines()
     assert len(names) == 60 and names[59] == 'action 59'
+
+
+def test_float32_keeps_every_digit_and_float16_refuses_what_it_cannot_hold(tmp_path):
+    root = make_release(tmp_path / 'release')
+    convert_babel(root, tmp_path / 'b32.pkl', 60, dtype=np.float32, progress=False)
+    first = load_pickle(tmp_path / 'b32.pkl')['annotations'][0]
+    np.testing.assert_array_equal(first['keypoint'][0], chunks(4)[0, :, :, :, 0].transpose(1, 2, 0))
+    data = chunks(2)
+    data[0, 2, 3, 4, 0] = 70000.0  # metres: beyond float16
+    write_split(root, 'train', 60, data, [1, 2])
+    report = convert_babel(root, tmp_path / 'b16.pkl', 60, progress=False)
+    assert [(s.name, s.kind) for s in report.skipped] == [('train_ntu_sk_60.npy[0]', 'malformed')]
+    assert 'beyond the float16 range of the annotation file (65504); convert with --float32' in report.skipped[0].reason
 
 
 def test_bad_chunks_and_files_are_lines_in_the_summary(tmp_path):

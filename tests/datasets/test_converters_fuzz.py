@@ -106,7 +106,7 @@ def kinetics_reference(content: dict) -> tuple:
             kp[m, t, :, 0] = np.float32(p['pose'][0::2]) * np.float32(340)
             kp[m, t, :, 1] = np.float32(p['pose'][1::2]) * np.float32(256)
             sc[m, t] = p['score']
-    return kp, sc
+    return kp.astype(np.float16), sc.astype(np.float16)  # as the converter stores them
 
 
 def mutate_kinetics(content: dict, rng: random.Random) -> tuple:
@@ -297,7 +297,7 @@ def babel_trial(folder: Path, rng: random.Random) -> tuple:
         chunk = written[int(row)].astype(np.float32).transpose(3, 1, 2, 0)  # C T V M -> M T V C
         chunk = chunk[(np.abs(chunk) > 1e-6).any(axis=(1, 2, 3))]
         frames = np.flatnonzero((np.abs(chunk) > 1e-6).any(axis=(0, 2, 3)))
-        expected = chunk[:, :frames[-1] + 1]
+        expected = chunk[:, :frames[-1] + 1].astype(np.float16)
         if not (np.array_equal(sample['keypoint'], expected) and sample['total_frames'] == expected.shape[1]
                 and sample['keypoint'].shape[2:] == (25, 3)):
             return kind, f'BAD corrupt {sample["frame_dir"]}'
@@ -321,7 +321,7 @@ def smarthome_reference(content: dict) -> np.ndarray:
     for t, people in enumerate(frames):
         for m, pose in enumerate(people):
             kp[m, t] = pose
-    return kp
+    return kp.astype(np.float16)
 
 
 def mutate_smarthome(content: dict, rng: random.Random) -> tuple:

@@ -100,6 +100,9 @@ def test_convert_release(tmp_path):
     assert data['split'] == dict(train=['vid_a', 'vid_b'], val=['vid_c'])
     by_name = {a['frame_dir']: a for a in data['annotations']}
     assert by_name['vid_b']['label'] == 2 and by_name['vid_b']['total_frames'] == 3
+    assert by_name['vid_a']['keypoint'].dtype == np.float16 and by_name['vid_a']['keypoint_score'].dtype == np.float16
+    np.testing.assert_array_equal(by_name['vid_a']['keypoint'],
+                                  read_clip(root / 'kinetics_train' / 'vid_a.json')['keypoint'].astype(np.float16))
     assert by_name['vid_a']['keypoint'].shape == (2, 2, 18, 2)
     names = (tmp_path / 'out' / 'kinetics_skeleton_label_map.txt').read_text().splitlines()
     assert names == ['abseiling', 'answering questions', 'air drumming']
@@ -120,15 +123,30 @@ def test_label_disagreement_and_duplicates(tmp_path):
     assert reasons['kinetics_val/stray.json'][0] == 'not-in-labels'
 
 
+def test_values_beyond_float16_are_skipped_unless_float32(tmp_path):
+    root = make_release(tmp_path / 'release')
+    big = person(0.1)
+    big['pose'][3] = 300.0  # a normalised coordinate: 300 * 256 pixels is beyond float16
+    write_clip(root / 'kinetics_train', 'vid_a', [(1, [big])])
+    report = convert_kinetics_skeleton(root, tmp_path / 'a.pkl', num_workers=1, progress=False)
+    reasons = {s.name: s.reason for s in report.skipped}
+    assert 'beyond the float16 range' in reasons['kinetics_train/vid_a.json']
+    report = convert_kinetics_skeleton(root, tmp_path / 'b.pkl', num_workers=1, dtype=np.float32, progress=False)
+    assert 'kinetics_train/vid_a.json' not in {s.name for s in report.skipped}
+    sample = {a['frame_dir']: a for a in load_pickle(tmp_path / 'b.pkl')['annotations']}['vid_a']
+    assert sample['keypoint'][0, 0, 1, 1] == np.float32(300.0) * 256
+
+
 def test_cli(tmp_path, capsys):
     main = runpy.run_path(str(REPO / 'tools' / 'data' / 'kinetics_skeleton_preproc.py'))['main']
     with pytest.raises(SystemExit) as info:
         main(['--help'])
     assert info.value.code == 0 and 'kinetics_train_label.json' in capsys.readouterr().out
     root = make_release(tmp_path / 'release')
-    main([str(root), str(tmp_path / 'x.pkl'), '--no-progress', '--workers', '1'])
+    main([str(root), str(tmp_path / 'x.pkl'), '--no-progress', '--workers', '1', '--float32'])
     out = capsys.readouterr().out
     assert 'x.pkl: 3 samples' in out and 'skipped 4 input(s)' in out
+    assert load_pickle(tmp_path / 'x.pkl')['annotations'][0]['keypoint'].dtype == np.float32
     with pytest.raises(SystemExit, match='is not a folder'):
         main([str(tmp_path / 'absent'), str(tmp_path / 'y.pkl')])
     (root / 'kinetics_val_label.json').unlink()

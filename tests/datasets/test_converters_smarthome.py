@@ -109,6 +109,9 @@ def test_convert_release(tmp_path):
     assert cv['split']['cv2_train'] == ['Drink.Fromcup_p25_r00_v02_c04', 'Walk_p03_r00_v01_c01']
     first = cs['annotations'][0]
     assert first['keypoint'].shape == (1, 2, 13, 3) and first['total_frames'] == 2
+    assert first['keypoint'].dtype == np.float16
+    np.testing.assert_array_equal(first['keypoint'], read_smarthome_json(
+        root / f'{first["frame_dir"]}_pose3d.json')['keypoint'].astype(np.float16))
     assert (tmp_path / 'out' / 'smarthome31_label_map.txt').read_text().splitlines() == list(SMARTHOME_CLASSES)
     assert (tmp_path / 'out' / 'smarthome19_label_map.txt').read_text().splitlines() == list(SMARTHOME_CV_CLASSES)
 
@@ -119,10 +122,13 @@ def test_cli(tmp_path, capsys):
         main(['--help'])
     assert info.value.code == 0 and 'cs_train' in capsys.readouterr().out
     root = make_release(tmp_path / 'json')
-    main([str(root), str(tmp_path / 'x.pkl'), '--two-d', '--no-progress', '--cv-out', str(tmp_path / 'v.pkl')])
+    main([str(root), str(tmp_path / 'x.pkl'), '--two-d', '--no-progress', '--cv-out', str(tmp_path / 'v.pkl'),
+          '--float32'])
     out = capsys.readouterr().out
     assert 'x.pkl: 6 samples' in out and 'v.pkl: 5 samples' in out
-    assert load_pickle(tmp_path / 'x.pkl')['annotations'][0]['keypoint'].shape[-1] == 2
+    first = load_pickle(tmp_path / 'x.pkl')['annotations'][0]
+    assert first['keypoint'].shape[-1] == 2 and first['keypoint'].dtype == np.float32
+    assert first['keypoint_score'].dtype == np.float32
     with pytest.raises(SystemExit, match='no .json files'):
         (tmp_path / 'empty').mkdir()
         main([str(tmp_path / 'empty'), str(tmp_path / 'y.pkl')])

@@ -22,6 +22,8 @@ def parse_args(argv=None):
                         'names (none is written without it)')
     parser.add_argument('--label-map', default=None,
                         help='where to write the class names (default: babel{60,120}_label_map.txt beside OUT.pkl)')
+    parser.add_argument('--float32', action='store_true',
+                        help='store the keypoints as float32 (default: float16, half the file)')
     parser.add_argument('--no-progress', action='store_true', help='do not show a progress bar')
     return parser.parse_args(argv)
 
@@ -30,7 +32,8 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         report = convert_babel(args.src, args.out_pkl, num_classes=args.classes, action_index=args.action_index,
-                               label_map=args.label_map, progress=not args.no_progress)
+                               label_map=args.label_map, dtype='float32' if args.float32 else 'float16',
+                               progress=not args.no_progress)
     except (FileNotFoundError, ValueError) as err:
         sys.exit(f'error: {err}')
     print(report.summary())

@@ -25,6 +25,8 @@ def parse_args(argv=None):
                         help='persons kept a frame (default: %(default)s)')
     parser.add_argument('--workers', type=int, default=None,
                         help='processes (default: every core this process may use)')
+    parser.add_argument('--float32', action='store_true',
+                        help='store the keypoints as float32 (default: float16, half the file)')
     parser.add_argument('--no-progress', action='store_true', help='do not show a progress bar')
     return parser.parse_args(argv)
 
@@ -34,6 +36,7 @@ def main(argv=None):
     try:
         report = convert_kinetics_skeleton(args.src, args.out_pkl, label_map=args.label_map, max_frames=args.max_frames,
                                            max_person=args.max_person, num_workers=args.workers,
+                                           dtype='float32' if args.float32 else 'float16',
                                            progress=not args.no_progress)
     except (FileNotFoundError, ValueError) as err:
         sys.exit(f'error: {err}')

@@ -21,6 +21,8 @@ def parse_args(argv=None):
                         help='2D samples (pose2d, pixels of the 640 x 480 videos) instead of 3D ones (pose3d)')
     parser.add_argument('--max-person', type=int, default=MAX_PERSON,
                         help='persons kept a frame (default: %(default)s)')
+    parser.add_argument('--float32', action='store_true',
+                        help='store the keypoints as float32 (default: float16, half the file)')
     parser.add_argument('--no-progress', action='store_true', help='do not show a progress bar')
     return parser.parse_args(argv)
 
@@ -29,7 +31,8 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         report = convert_smarthome(args.src, args.out_pkl, cv_pkl=args.cv_out, max_person=args.max_person,
-                                   two_d=args.two_d, progress=not args.no_progress)
+                                   two_d=args.two_d, dtype='float32' if args.float32 else 'float16',
+                                   progress=not args.no_progress)
     except (FileNotFoundError, ValueError) as err:
         sys.exit(f'error: {err}')
     print(report.summary())

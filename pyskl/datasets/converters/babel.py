@@ -9,7 +9,8 @@ BABEL's action-recognition release (``babel_feats_labels.tar.gz``) holds, per sp
 * ``{split}_label_{C}.pkl``: ``(seg_ids, (labels, babel_sids, chunk_ns, annotator_ids))``, one
   entry a chunk in array order (the 2s-AGCN form ``(names, labels)`` is read too).
 
-A chunk becomes a 3D sample in the ``nturgb+d`` layout: ``keypoint`` M x T x 25 x 3 float32 (all-zero
+A chunk becomes a 3D sample in the ``nturgb+d`` layout: ``keypoint`` M x T x 25 x 3 (float16 unless
+``dtype`` says otherwise; all-zero
 persons dropped, trailing all-zero padding frames cut), ``label``, ``frame_dir``
 ``{split}_{row:06d}`` (the row of the release's array, so sorting by name keeps its order) and, where
 the label file has them, ``seg_id``, ``babel_sid`` and ``chunk_n``. The test split's labels are held by
@@ -24,7 +25,8 @@ import numpy as np
 from ...skeleton import LAYOUTS
 from ...utils.progress import Progress
 from ...utils.safe_pickle import load_pickle
-from .common import ConversionReport, PathLike, Skipped, make_annotation_file, write_annotation_file, write_label_map
+from .common import (ConversionReport, PathLike, Skipped, make_annotation_file, skips_in_a_line, stored_as,
+                     write_annotation_file, write_label_map)
 
 NUM_JOINTS = LAYOUTS['nturgb+d'].num_node  # 25
 CLASS_COUNTS = (60, 120)
@@ -129,7 +131,7 @@ def read_class_names(path: PathLike, num_classes: int) -> list:
 
 
 def convert_babel(src: PathLike, out_pkl: PathLike, num_classes: int = 60, action_index: Optional[PathLike] = None,
-                  label_map: Optional[PathLike] = None, progress: bool = True) -> ConversionReport:
+                  label_map: Optional[PathLike] = None, dtype=np.float16, progress: bool = True) -> ConversionReport:
     """Convert BABEL-60 or BABEL-120 from ``src``; write ``out_pkl`` (splits ``train`` and ``val``).
 
     Args:
@@ -139,6 +141,8 @@ def convert_babel(src: PathLike, out_pkl: PathLike, num_classes: int = 60, actio
         action_index: BABEL's ``action_recognition/data/action_label_2_idx.json`` (from BABEL's
             code repository); where given, a label map of the first ``num_classes`` names is written.
         label_map: where to write it (default ``babel{C}_label_map.txt`` beside ``out_pkl``).
+        dtype: how ``keypoint`` is stored: float16 (default, as the original PYSKL's NTU 3D files) or
+            float32 (every digit of the release).
         progress: show a progress bar on stdout.
     """
     src = Path(src)
@@ -174,7 +178,7 @@ def convert_babel(src: PathLike, out_pkl: PathLike, num_classes: int = 60, actio
         for i in range(len(array)):
             name = f'{split}_{i:06d}'
             try:
-                keypoint = chunk_to_keypoint(array[i])
+                keypoint = stored_as(chunk_to_keypoint(array[i]), dtype)
             except ValueError as err:
                 kind = 'no-body' if 'no skeleton' in str(err) else 'malformed'
                 report.skipped.append(Skipped(f'{data_path.name}[{i}]', kind, str(err)))
@@ -192,7 +196,7 @@ def convert_babel(src: PathLike, out_pkl: PathLike, num_classes: int = 60, actio
             bar.close()
         split_lists[split] = names
     if not annotations:
-        raise ValueError(f'{src}: no BABEL-{num_classes} chunk could be converted; {_skips_in_a_line(report)}')
+        raise ValueError(f'{src}: no BABEL-{num_classes} chunk could be converted; {skips_in_a_line(report)}')
     out_pkl = Path(out_pkl)
     report.written.append(write_annotation_file(make_annotation_file(annotations, split_lists), out_pkl))
     if class_names is not None:
@@ -202,13 +206,6 @@ def convert_babel(src: PathLike, out_pkl: PathLike, num_classes: int = 60, actio
         report.notes.append('no label map written (give --action-index path/to/BABEL/action_recognition/data/'
                             'action_label_2_idx.json for one)')
     return report
-
-
-def _skips_in_a_line(report: ConversionReport) -> str:
-    if not report.skipped:
-        return 'nothing to convert'
-    first = report.skipped[0]
-    return f'{len(report.skipped)} skipped, e.g. {first.name} ({first.kind}): {first.reason}'
 
 
 __all__ = ['chunk_to_keypoint', 'convert_babel', 'read_array', 'read_class_names', 'read_labels']

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence, Union
 
+import numpy as np
+
 PathLike = Union[str, os.PathLike]
 
 
@@ -57,6 +59,24 @@ class ConversionReport:
                 if s.kind not in self.count_only_kinds:
                     lines.append(f'  skipped {s.name} ({s.kind}): {s.reason}')
         return '\n'.join(lines)
+
+
+def skips_in_a_line(report: ConversionReport) -> str:
+    """How many inputs were left out and the first one's reason, for an error that ends a conversion."""
+    if not report.skipped:
+        return 'nothing to convert'
+    first = report.skipped[0]
+    return f'{len(report.skipped)} skipped, e.g. {first.name} ({first.kind}): {first.reason}'
+
+
+def stored_as(array, dtype) -> np.ndarray:
+    """``array`` in the annotation file's ``dtype``; a ``ValueError`` where a value does not fit it."""
+    with np.errstate(over='ignore'):
+        out = np.asarray(array).astype(dtype)
+    if not np.isfinite(out).all():
+        raise ValueError(f'a value beyond the {np.dtype(dtype).name} range of the annotation file '
+                         f'({float(np.finfo(dtype).max):g}); convert with --float32')
+    return out
 
 
 def split_sizes(split: dict) -> dict:

@@ -13,11 +13,12 @@ A label file maps each video id to ``{"has_skeleton": bool, "label": name, "labe
 
 A clip becomes a 2D sample in the ``openpose`` layout: ``keypoint`` M x T x 18 x 2 in pixels of the
 340 x 256 frame (x * 340, y * 256: ``PreNormalize2D`` maps them to [-1, 1] with the sample's
-``img_shape``), ``keypoint_score`` M x T x 18. ST-GCN's protocol is kept: in each frame the first
-five skeletons of the file are candidates, of which the two with the highest summed joint score are
-kept, best first; frame t of the sample is the file's ``frame_index`` first + t (missing frames hold
-no person), up to 300 frames. Clips the label file marks ``has_skeleton: false`` are left out
-(counted), as ST-GCN's ``ignore_empty_sample`` does. Splits: ``train`` and ``val``.
+``img_shape``), ``keypoint_score`` M x T x 18, both stored as float16 unless ``dtype`` says otherwise.
+ST-GCN's protocol is kept: in each frame the first five skeletons of the file are candidates, of which
+the two with the highest summed joint score are kept, best first; frame t of the sample is the file's
+``frame_index`` first + t (missing frames hold no person), up to 300 frames. Clips the label file
+marks ``has_skeleton: false`` are left out (counted), as ST-GCN's ``ignore_empty_sample`` does.
+Splits: ``train`` and ``val``.
 """
 import json
 import os
@@ -28,7 +29,8 @@ import numpy as np
 
 from ...skeleton import LAYOUTS
 from ...utils.progress import track
-from .common import ConversionReport, PathLike, Skipped, make_annotation_file, write_annotation_file, write_label_map
+from .common import (ConversionReport, PathLike, Skipped, make_annotation_file, skips_in_a_line, stored_as,
+                     write_annotation_file, write_label_map)
 
 NUM_JOINTS = LAYOUTS['openpose'].num_node  # 18
 IMG_SHAPE = (256, 340)  # (height, width) of the frames the poses were estimated on
@@ -183,12 +185,14 @@ def read_label_file(path: PathLike, num_classes: int = NUM_CLASSES) -> dict:
 
 
 def _convert_task(task: tuple) -> tuple:
-    """Pool worker: ``(split, video, label) -> (split, sample or None, Skipped or None)``; never raises
-    for bad input."""
-    split, path, label, options = task
+    """Pool worker: ``(split, path, label, options, dtype) -> (split, sample or None, Skipped or None)``;
+    never raises for bad input."""
+    split, path, label, options, dtype = task
     path = Path(path)
     try:
         sample = read_clip(path, **options)
+        sample['keypoint'] = stored_as(sample['keypoint'], dtype)
+        sample['keypoint_score'] = stored_as(sample['keypoint_score'], dtype)
     except ValueError as err:
         reason = str(err).split(': ', 1)[-1]
         kind = 'no-person' if reason.startswith('no person') else 'malformed'
@@ -204,7 +208,7 @@ def _convert_task(task: tuple) -> tuple:
 
 
 def convert_kinetics_skeleton(src: PathLike, out_pkl: PathLike, label_map: Optional[PathLike] = None,
-                              max_frames: int = MAX_FRAMES, max_person: int = MAX_PERSON,
+                              max_frames: int = MAX_FRAMES, max_person: int = MAX_PERSON, dtype=np.float16,
                               num_workers: Optional[int] = None, progress: bool = True) -> ConversionReport:
     """Convert the Kinetics-Skeleton release in ``src``; write ``out_pkl`` and a label map.
 
@@ -216,6 +220,9 @@ def convert_kinetics_skeleton(src: PathLike, out_pkl: PathLike, label_map: Optio
             ``kinetics_skeleton_label_map.txt`` beside ``out_pkl``).
         max_frames: frames kept from each clip's first (ST-GCN: 300).
         max_person: persons kept a frame, by summed joint score (ST-GCN: 2).
+        dtype: how ``keypoint`` and ``keypoint_score`` are stored: float16 (default) halves the file
+            (at most about 17 GB for the whole release), as the original PYSKL's 2D files do; float32 keeps
+            every digit.
         num_workers: processes to read the clips with (default: the cores this process may use).
         progress: show a progress bar on stdout.
     """
@@ -244,7 +251,7 @@ def convert_kinetics_skeleton(src: PathLike, out_pkl: PathLike, label_map: Optio
                 report.skipped.append(Skipped(f'kinetics_{split}/{video}.json', 'missing',
                                               f'listed in kinetics_{split}_label.json but not in kinetics_{split}/'))
             else:
-                tasks.append((split, os.fspath(files[video]), label, options))
+                tasks.append((split, os.fspath(files[video]), label, options, dtype))
         for video in sorted(set(files) - set(labels)):
             report.skipped.append(Skipped(f'kinetics_{split}/{video}.json', 'not-in-labels',
                                           f'kinetics_{split}_label.json has no entry for it'))
@@ -265,7 +272,7 @@ def convert_kinetics_skeleton(src: PathLike, out_pkl: PathLike, label_map: Optio
         annotations.append(sample)
         split_lists[split].append(sample['frame_dir'])
     if not annotations:
-        raise ValueError(f'{src}: no clip could be converted; {_skips_in_a_line(report)}')
+        raise ValueError(f'{src}: no clip could be converted; {skips_in_a_line(report)}')
     if cut:
         report.notes.append(f'{cut} clip(s) longer than {max_frames} frames were cut to their first {max_frames}')
 
@@ -285,13 +292,6 @@ def _available_cores() -> int:
     if hasattr(os, 'sched_getaffinity'):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
-
-
-def _skips_in_a_line(report: ConversionReport) -> str:
-    if not report.skipped:
-        return 'nothing to convert'
-    first = report.skipped[0]
-    return f'{len(report.skipped)} skipped, e.g. {first.name} ({first.kind}): {first.reason}'
 
 
 __all__ = ['convert_kinetics_skeleton', 'read_clip', 'read_label_file']

@@ -21,7 +21,8 @@ Two annotation files are written, because the protocols label differently:
   order; clips of other actions are not in it), splits ``cv1_train`` (camera 1), ``cv2_train``
   (cameras 1, 3, 4, 6, 7), ``cv1_val`` / ``cv2_val`` (camera 5), ``cv1_test`` / ``cv2_test`` (camera 2).
 
-By default a sample is 3D (``keypoint`` M x T x 13 x 3 from ``pose3d``); with ``two_d`` it is 2D
+Arrays are stored as float16 unless ``dtype`` says otherwise. By default a sample is 3D
+(``keypoint`` M x T x 13 x 3 from ``pose3d``); with ``two_d`` it is 2D
 (``keypoint`` M x T x 13 x 2 in pixels from ``pose2d``, ``keypoint_score`` 1 for a detected person,
 ``img_shape`` (480, 640)): LCR-Net gives a score per detection, not per joint.
 """
@@ -35,7 +36,8 @@ import numpy as np
 
 from ...skeleton import LAYOUTS
 from ...utils.progress import Progress
-from .common import ConversionReport, PathLike, Skipped, make_annotation_file, write_annotation_file, write_label_map
+from .common import (ConversionReport, PathLike, Skipped, make_annotation_file, skips_in_a_line, stored_as,
+                     write_annotation_file, write_label_map)
 
 NUM_JOINTS = LAYOUTS['smarthome13'].num_node  # 13
 IMG_SHAPE = (480, 640)  # (height, width) of the videos
@@ -183,7 +185,8 @@ def smarthome_splits(fields: dict) -> tuple:
 
 
 def convert_smarthome(src: PathLike, out_pkl: PathLike, cv_pkl: Optional[PathLike] = None,
-                      max_person: int = MAX_PERSON, two_d: bool = False, progress: bool = True) -> ConversionReport:
+                      max_person: int = MAX_PERSON, two_d: bool = False, dtype=np.float16,
+                      progress: bool = True) -> ConversionReport:
     """Convert a folder of Toyota Smarthome skeleton JSON files; write both annotation files and
     their label maps (``smarthome31_label_map.txt``, ``smarthome19_label_map.txt`` beside ``out_pkl``).
 
@@ -193,6 +196,8 @@ def convert_smarthome(src: PathLike, out_pkl: PathLike, cv_pkl: Optional[PathLik
         cv_pkl: the cross-view file (19 actions); default ``<out_pkl stem>_cv.pkl`` beside it.
         max_person: persons kept a frame, by ``cumscore``.
         two_d: 2D samples from ``pose2d`` instead of 3D ones from ``pose3d``.
+        dtype: how ``keypoint`` (and ``keypoint_score``) are stored: float16 (default, as the
+            original PYSKL's NTU files) or float32 (every digit of the release).
         progress: show a progress bar on stdout.
     """
     src = Path(src)
@@ -221,6 +226,9 @@ def convert_smarthome(src: PathLike, out_pkl: PathLike, cv_pkl: Optional[PathLik
         elif parsed is not None:
             try:
                 sample = read_smarthome_json(path, max_person=max_person, two_d=two_d)
+                for key in ('keypoint', 'keypoint_score'):
+                    if key in sample:
+                        sample[key] = stored_as(sample[key], dtype)
             except ValueError as err:
                 reason = str(err).split(': ', 1)[-1]
                 kind = 'no-person' if reason.startswith('no person') else 'malformed'
@@ -235,7 +243,7 @@ def convert_smarthome(src: PathLike, out_pkl: PathLike, cv_pkl: Optional[PathLik
     if bar is not None:
         bar.close()
     if not samples:
-        raise ValueError(f'{src}: no clip could be converted; {_skips_in_a_line(report)}')
+        raise ValueError(f'{src}: no clip could be converted; {skips_in_a_line(report)}')
     if extra:
         report.notes.append(f'{extra} clip(s) have "pose3d" values beyond the 3 x {NUM_JOINTS} coordinates; '
                             'the rest were ignored')
@@ -254,13 +262,6 @@ def convert_smarthome(src: PathLike, out_pkl: PathLike, cv_pkl: Optional[PathLik
     report.extra_files.append(write_label_map(SMARTHOME_CLASSES, out_pkl.parent / 'smarthome31_label_map.txt'))
     report.extra_files.append(write_label_map(SMARTHOME_CV_CLASSES, out_pkl.parent / 'smarthome19_label_map.txt'))
     return report
-
-
-def _skips_in_a_line(report: ConversionReport) -> str:
-    if not report.skipped:
-        return 'nothing to convert'
-    first = report.skipped[0]
-    return f'{len(report.skipped)} skipped, e.g. {first.name} ({first.kind}): {first.reason}'
 
 
 __all__ = ['SMARTHOME_CLASSES', 'SMARTHOME_CV_CLASSES', 'convert_smarthome', 'parse_clip_name', 'read_smarthome_json',
