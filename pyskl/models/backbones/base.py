@@ -163,12 +163,18 @@ class GCNBlock(nn.Module):
     """``ReLU(tcn(gcn(x)) + residual(x))``: the block of the stage-wise GCNs, in two layouts.
 
     A subclass sets ``gcn`` and ``tcn`` (its units), ``relu``, ``residual`` (None, the identity or a
-    strided 1x1 ``UnitTCN``, see ``block_residual``) and ``fast``. Where ``fast`` is set (by its
-    ``impl`` and the units' own ``fast``), the units run on channel-major tensors
-    (``pyskl/models/layers/fused.py``), each through its ``forward_channel_major``.
+    strided 1x1 ``UnitTCN``, see ``block_residual``) and, where its units have a fast path, ``impl``.
+    Where ``fast`` holds (``impl='fast'`` and every unit's own ``fast``), the units run on
+    channel-major tensors (``pyskl/models/layers/fused.py``), each through its ``forward_channel_major``.
     """
 
-    fast = False
+    impl = 'reference'  # a block whose units have no fast path keeps this
+
+    @property
+    def fast(self) -> bool:
+        """Whether the block runs channel-major: asked at every call, as the units ask theirs (a norm
+        may be swapped after construction, see ``fused.fused_norms``)."""
+        return self.impl == 'fast' and self.units_fast()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.fast:

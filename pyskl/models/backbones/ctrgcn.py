@@ -52,12 +52,6 @@ class CTRGCNBlock(GCNBlock):
     def tcn(self) -> MSTCN:
         return self.tcn1
 
-    @property
-    def fast(self) -> bool:
-        """The whole block channel-major where every unit has that path; else each unit by itself
-        (the CTR-GC unit converts to and from it)."""
-        return self.impl == 'fast' and self.units_fast()
-
     def init_weights(self) -> None:
         """For training from scratch: convs Kaiming-normal (fan-out) with zero bias, BatchNorms 1 / 0,
         then the CTR-GC unit's own (``gcn1.bn`` weight 1e-6, ``alpha`` 0)."""

@@ -26,7 +26,6 @@ class DGBlock(GCNBlock):
         self.tcn = DGTCN(out_channels, out_channels, stride=stride, impl=impl, **(tcn_cfg or {}))
         self.relu = nn.ReLU()
         self.residual = block_residual(in_channels, out_channels, stride, residual)
-        self.fast = impl == 'fast' and self.units_fast()
 
 
 @MODELS.register_module()

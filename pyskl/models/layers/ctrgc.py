@@ -22,7 +22,7 @@ from types import SimpleNamespace
 import torch
 from torch import nn
 
-from .fused import (act_, add_, batch_norm, check_impl, conv_bn, from_channel_major, plain_bn, to_channel_major,
+from .fused import (act_, add_, batch_norm, check_impl, conv_bn, from_channel_major, fused_norms, to_channel_major,
                     tracing)
 from .init import init_convs_and_norms
 
@@ -141,10 +141,8 @@ class UnitCTRGCN(nn.Module):
 
     @property
     def fast(self) -> bool:
-        """Whether ``forward`` takes the fast path: asked at every call, since a norm may be swapped
-        after construction (e.g. to SyncBatchNorm, which the fast path does not compute)."""
-        norms = [self.bn] + ([self.down[1]] if isinstance(self.down, nn.Sequential) else [])
-        return self.impl == 'fast' and all(plain_bn(m) for m in norms)
+        """Whether ``forward`` takes the fast path, asked at every call (see ``fused.fused_norms``)."""
+        return self.impl == 'fast' and fused_norms(self)
 
     def init_weights(self) -> None:
         """For training from scratch: convs Kaiming-normal (fan-out) with zero bias, BatchNorms 1 / 0

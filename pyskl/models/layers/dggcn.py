@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from .builders import build_activation, build_norm
-from .fused import act_, add_, channel_graph, check_impl, conv_bn, from_channel_major, plain_bn, to_channel_major
+from .fused import act_, add_, channel_graph, check_impl, conv_bn, from_channel_major, fused_norms, to_channel_major
 
 BRANCH_MODES = (None, 'T', 'NA')  # off, pooled over time, one graph per frame
 DYNAMIC_ACTIVATIONS = ('tanh', 'relu', 'sigmoid', 'softmax')
@@ -92,9 +92,11 @@ class DGGCN(nn.Module):
         else:
             self.down = nn.Identity()
         self.bn = build_norm(norm, out_channels)
-        has_down = isinstance(self.down, nn.Sequential)
-        self.fast = impl == 'fast' and all(plain_bn(m) for m in (self.pre[1], self.bn) + (
-            (self.down[1], ) if has_down else ()))
+
+    @property
+    def fast(self) -> bool:
+        """Whether ``forward`` takes the fast path, asked at every call (see ``fused.fused_norms``)."""
+        return self.impl == 'fast' and fused_norms(self)
 
     def _scale(self, weights: torch.Tensor) -> torch.Tensor:
         """alpha/beta shaped to broadcast over (N, K, C, T, V, V)."""

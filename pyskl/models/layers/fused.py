@@ -45,6 +45,19 @@ def plain_bn(module) -> bool:
     return type(module) is nn.BatchNorm2d and module.affine and module.track_running_stats
 
 
+NORM_TYPES = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm, nn.LocalResponseNorm)
+
+
+def fused_norms(module: nn.Module) -> bool:
+    """True where every norm layer inside ``module`` is one the fused kernels compute (``plain_bn``).
+
+    A layer with a fast path asks this at every call, never once when it is built: a norm may be
+    swapped afterwards, as ``nn.SyncBatchNorm.convert_sync_batchnorm`` does for multi-GPU training,
+    and the fused kernels would then compute plain, unsynchronised batch statistics.
+    """
+    return all(plain_bn(m) for m in module.modules() if isinstance(m, NORM_TYPES))
+
+
 def to_channel_major(x: torch.Tensor) -> torch.Tensor:
     """``(N, C, T, V)`` -> contiguous ``(C, N, T, V)``."""
     return x.transpose(0, 1).contiguous()

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from .builders import build_activation, build_norm
-from .fused import act_, add_, batch_norm, check_impl, conv_bn, from_channel_major, plain_bn, to_channel_major
+from .fused import act_, add_, batch_norm, check_impl, conv_bn, from_channel_major, fused_norms, to_channel_major
 
 ADAPTIVE_MODES = (None, 'importance', 'offset', 'init')
 CONV_POSITIONS = ('pre', 'post')
@@ -82,8 +82,11 @@ class UnitGCN(nn.Module):
             self.down = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1), build_norm(norm, out_channels))
         else:
             self.down = nn.Identity()
-        norms = [self.bn] + ([self.down[1]] if isinstance(self.down, nn.Sequential) else [])
-        self.fast = impl == 'fast' and conv_pos == 'pre' and all(plain_bn(m) for m in norms)
+
+    @property
+    def fast(self) -> bool:
+        """Whether ``forward`` takes the fast path, asked at every call (see ``fused.fused_norms``)."""
+        return self.impl == 'fast' and self.conv_pos == 'pre' and fused_norms(self)
 
     def graph(self) -> torch.Tensor:
         """The graph the unit aggregates with, ``(K, V, V)``."""

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from .builders import build_activation, build_norm
-from .fused import (act_, act_temporal_conv, batch_norm, check_impl, conv_bn, from_channel_major, plain_bn,
+from .fused import (act_, act_temporal_conv, batch_norm, check_impl, conv_bn, from_channel_major, fused_norms,
                     temporal_max_pool, to_channel_major)
 from .tcn import UnitTCN, block_residual
 
@@ -128,17 +128,16 @@ class MSTCN(nn.Module):
             raise ValueError(f'{owner}: without transform the branches must give out_channels={out_channels} '
                              f'channels, they give {concat_channels}')
         self.has_transform = transform
+        self.branch_norm = branch_norm
         self.residual = block_residual(in_channels, out_channels, stride, residual)
         self.out_act = out_act
         self.drop = nn.Dropout(dropout)
-        self.fast = (impl == 'fast' and transform and not branch_norm and not residual and not out_act
-                     and all(plain_bn(m) for m in self.norms()))
 
-    def norms(self) -> list[nn.Module]:
-        """The norms of the transform form: each reduction's, the transform's and ``bn``."""
-        if not self.has_transform:
-            return []
-        return [b[1] for cfg, b in zip(self.ms_cfg, self.branches) if cfg != '1x1'] + [self.transform[0], self.bn]
+    @property
+    def fast(self) -> bool:
+        """Whether ``forward`` takes the fast path, asked at every call (see ``fused.fused_norms``)."""
+        return (self.impl == 'fast' and self.has_transform and not self.branch_norm and self.residual is None
+                and not self.out_act and fused_norms(self))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.fast:

@@ -24,7 +24,12 @@ class UnitTCN(nn.Module):
                               stride=(stride, 1), dilation=(dilation, 1))
         self.bn = build_norm(norm, out_channels) if norm is not None else nn.Identity()
         self.drop = nn.Dropout(dropout, inplace=True)
-        self.fast = plain_bn(self.bn)  # forward_channel_major computes it
+
+    @property
+    def fast(self) -> bool:
+        """Whether ``forward_channel_major`` computes this unit: its norm a plain BatchNorm, asked at
+        every call (see ``fused.fused_norms``)."""
+        return plain_bn(self.bn)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.drop(self.bn(self.conv(x)))
