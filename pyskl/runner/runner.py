@@ -9,14 +9,16 @@ from mmengine.runner import Runner
 
 from pyskl.datasets.transforms.base import set_run_seed
 from pyskl.models.checkpoint import CheckpointMismatchError, load_weights, read_checkpoint, state_dict_of
+from pyskl.utils.machine import describe_machine
 from pyskl.utils.work_dir_lock import lock_work_dir, unlock_work_dir
 from .launch import dies_with_parent
 from .run_config import test_evaluator
 
 
-#: Log records shown in the log file only: the environment and config dumps and the hook table.
+#: Log records shown in the log file only: the environment and config dumps, the hook table and the
+#: machine (:func:`~pyskl.utils.machine.describe_machine`, read back by results tables).
 FILE_ONLY_PREFIXES = ('\n' + '-' * 60 + '\nSystem environment:', 'Config:\n',
-                      'Hooks will be executed in the following order')
+                      'Hooks will be executed in the following order', 'Machine: ')
 #: ... and mmengine's notices of its own deprecations (``FileClient``, ``HardDiskBackend``): not the
 #: user's to act on.
 DEPRECATION_NOTICE = 'will be deprecated in future'
@@ -82,6 +84,7 @@ class PysklRunner(Runner):
 
     def _log_env(self, env_cfg: dict) -> None:
         super()._log_env(env_cfg)  # to the log file
+        self.logger.info(f'Machine: {describe_machine()}')
         device = get_device()
         if device == 'cuda':
             import torch

@@ -213,8 +213,11 @@ def count_flops(steps: Steps, x, y) -> tuple[float, float]:
         loss.backward()
     train = counter.get_total_flops()
     steps.optimizer.zero_grad(set_to_none=True)
-    with FlopCounterMode(display=False) as counter:
-        steps.predict_step(x)
+    steps.model.eval()
+    # the inference step with autograd on: under no_grad torch's module tracker fails on a parameter
+    # passed into a submodule (CTR-GCN's alpha); the count is of the forward pass either way
+    with FlopCounterMode(display=False) as counter, steps.autocast():
+        steps.model(x, mode='predict')
     return train / len(x), counter.get_total_flops() / len(x)
 
 
