@@ -36,12 +36,18 @@ RECIPE = 'nwucla_xview/j_cpu.py'
 #: The work dirs read by default (a second seed goes to e.g. ``.../j_cpu_seed1`` with ``--work-dir``).
 DEFAULT_WORK_DIRS = 'work_dirs/*/nwucla_xview/j_cpu*'
 SPEED_FILE = 'model_speed.json'
+#: What makes a run the recipe's: a run whose saved config differs from its config file in one of
+#: these is not the config's row as it stands (a note says so).
+RECIPE_KEYS = ('model', 'train_cfg', 'param_scheduler', 'optim_wrapper.optimizer', 'train_dataloader.batch_size',
+               'train_dataloader.dataset', 'val_dataloader.dataset', 'test_dataloader.dataset')
 NOT_RUN = 'not run'
 
 _RECORD = re.compile(r'^(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) - mmengine - \w+ - (.*)$')
 _CONFIG_LINE = re.compile(r'^Config (.+?), work dir .*, seed (\d+);')
-_EPOCH = re.compile(r'^(?:Saving checkpoint at (\d+) epochs|Epoch\((?:train|val)\) +\[(\d+)\]|'
-                    r'resumed epoch: (\d+))')
+#: the epochs a record says are done: a checkpoint or validation after epoch k, a resume from it, the
+#: last iteration of epoch k (``Epoch(train) [k][n/n]``; an earlier one: k - 1)
+_EPOCH = re.compile(r'^(?:Saving checkpoint at (\d+) epochs|Epoch\(val\) +\[(\d+)\]|resumed epoch: (\d+)|'
+                    r'Epoch\(train\) +\[(\d+)\]\[ *(\d+)/(\d+)\])')
 _METRIC = re.compile(r'(\w+): ([-+0-9.eE]+|nan)')
 
 
@@ -61,6 +67,7 @@ class Run:
     clips_per_s: float | None = None  # model_speed.json's, of the implementation the model runs by default
     speed: dict = field(default_factory=dict)  # model_speed.json: impl, batch, infer_only, machine
     saved_config: str | None = None  # the config file as the run saved it
+    changes: list | None = None  # RECIPE_KEYS in which the saved config differs from the file (None: not compared)
 
     @property
     def finished(self) -> bool:
@@ -108,7 +115,7 @@ def read_run(work_dir: str) -> Run:
                 run.config, run.seed = found[1], int(found[2])
                 saved = osp.join(osp.dirname(log), 'vis_data', 'config.py')
                 run.saved_config = saved if osp.isfile(saved) else osp.join(work_dir, osp.basename(found[1]))
-                run.max_epochs = _max_epochs(run.saved_config)
+                run.max_epochs = _max_epochs(run.saved_config) if osp.isfile(run.saved_config) else None
             elif message.startswith('Machine: ') and training:
                 run.machine = message[len('Machine: '):].strip()
             elif message.startswith('Load checkpoint from '):
@@ -121,14 +128,18 @@ def read_run(work_dir: str) -> Run:
                     values = _metrics(message)
                     run.top1, run.mean_class = values[TOP1_KEY], values.get(MEAN_CLASS_KEY)
             elif training and testing is None:
-                epoch = _EPOCH.match(message)
-                if epoch:
-                    run.epochs = max(run.epochs, int(next(g for g in epoch.groups() if g)))
+                done = _EPOCH.match(message)
+                if done:
+                    checkpoint, validated, resumed, epoch, it, iters = done.groups()
+                    epoch = int(epoch) - (it != iters) if epoch else int(checkpoint or validated or resumed)
+                    run.epochs = max(run.epochs, epoch)
             if training and testing is None:
                 last_time = time
         if training and records:
             train_seconds += (last_time - records[0][0]).total_seconds()
             run.train_seconds = train_seconds
+    if run.saved_config and run.config and osp.isfile(run.saved_config) and osp.isfile(run.config):
+        run.changes = config_changes(run.saved_config, run.config)
     _read_speed(run)
     return run
 
@@ -153,6 +164,20 @@ def _read_speed(run: Run) -> None:
     run.speed = dict(impl=impl, batch=out.get('batch'), infer_only=not results[impl].get('train_times_s'),
                      machine=machine.get('gpu') or
                      f"{machine.get('cpu', '?')}, {machine.get('torch_threads', '?')} threads", file=path)
+
+
+def config_changes(saved: str, config: str) -> list[str]:
+    """Which of :data:`RECIPE_KEYS` differ between the config a run saved and the config file it
+    names (``--cfg-options``, ``--auto-scale-lr``, no ``--validate``, or the file edited since)."""
+    from pyskl.runner.config import load_config
+    ran, recipe = load_config(saved).to_dict(), load_config(config).to_dict()
+
+    def get(cfg: dict, key: str):
+        for part in key.split('.'):
+            cfg = cfg.get(part) if isinstance(cfg, dict) else None
+        return cfg
+
+    return [key for key in RECIPE_KEYS if get(ran, key) != get(recipe, key)]
 
 
 # ---------------------------------------------------------------------------------------------- the model
@@ -221,53 +246,68 @@ def _summary(values: list[float]) -> dict | None:
     return dict(mean=sum(values) / len(values), spread=(max(values) - min(values)) / 2, values=values)
 
 
-def zoo_rows(work_dirs: list[str] | None = None, zoo: dict = ZOO, figures: bool = True) -> list[dict]:
-    """One row per config: the zoo's models in ``zoo`` order (those without a run too), then any other
-    config that a run in ``work_dirs`` (default: every :data:`DEFAULT_WORK_DIRS` there is) trained.
+def zoo_table(work_dirs: list[str] | None = None, zoo: dict = ZOO, figures: bool = True) -> dict:
+    """``rows``: one per config, the zoo's models in ``zoo`` order (those without a run too), then any
+    other config that a run in ``work_dirs`` (default: every :data:`DEFAULT_WORK_DIRS` there is)
+    trained; ``notes``: runs not counted (unfinished, no training log) and runs whose config differs
+    from their config file.
 
-    A row holds the runs of its config, their figures (``top1``, ``mean_class``, ``train_seconds``,
-    ``clips_per_s``: ``mean``, ``spread``, ``values``, or None), and unless ``figures`` is False
-    ``params`` and ``gflops`` of the model (the config's as the first run saved it, else the file)."""
+    A row holds its runs (:class:`Run` as dicts), the seeds of its finished runs, their figures
+    (``top1``, ``mean_class``, ``train_seconds``, ``clips_per_s``: ``mean``, ``spread`` (half the
+    range), ``values``; or None), the machines, the commands, and unless ``figures`` is False the
+    model's ``params`` and ``gflops`` (:func:`model_figures` of the config a run saved, else the file).
+    """
     work_dirs = sorted(glob.glob(DEFAULT_WORK_DIRS)) if work_dirs is None else list(work_dirs)
     groups: dict[str, list[Run]] = {}
     notes = []
     for work_dir in work_dirs:
         run = read_run(work_dir)
         if run.config is None:
-            notes.append(f'{work_dir}: no training log')
+            notes.append(f'{work_dir}: no training log, not counted')
             continue
-        groups.setdefault(_relative(run.config), []).append(run)
-    keys = [f'configs/{m}/{RECIPE}' for m in zoo]
-    keys += sorted(k for k in groups if _zoo_model(k) is None or _zoo_model(k) not in zoo)
+        groups.setdefault(osp.normpath(_relative(run.config)), []).append(run)
+    configs = [osp.join('configs', m, RECIPE) for m in zoo]
+    configs += sorted(c for c in groups if c not in configs)
     rows = []
-    for config in keys:
+    for config in configs:
         model = _zoo_model(config)
-        runs = sorted(next((g for k, g in groups.items() if osp.normpath(k) == osp.normpath(config)), []),
-                      key=lambda r: (r.seed is None, r.seed))
+        runs = sorted(groups.get(config, []), key=lambda r: (r.seed is None, r.seed or 0))
         finished = [r for r in runs if r.finished]
-        row = dict(model=ZOO.get(model, model) if model else None, config=config, runs=[asdict(r) for r in runs],
-                   seeds=[r.seed for r in finished],
-                   unfinished=[f'{_relative(r.work_dir)} (seed {r.seed}): epoch {r.epochs} of {r.max_epochs}'
-                               for r in runs if not r.finished],
-                   top1=_summary([r.top1 for r in finished if r.top1 is not None]),
-                   mean_class=_summary([r.mean_class for r in finished if r.mean_class is not None]),
-                   train_seconds=_summary([r.train_seconds for r in finished if r.train_seconds is not None]),
-                   clips_per_s=_summary([r.clips_per_s for r in runs if r.clips_per_s is not None]),
-                   machines=sorted({r.machine or 'not recorded' for r in finished}),
-                   commands=[train_command(config, r.seed, None if model and osp.normpath(_relative(r.work_dir))
-                                           == _default_work_dir(model) else _relative(r.work_dir))
-                             for r in (finished or runs)] or [train_command(config)],
-                   speed_command=speed_command(config, _relative(runs[0].work_dir) if runs else
-                                               _default_work_dir(model)))
-        if row['model'] is None:
-            row['model'] = runs[0].config if runs else config
-        if figures:
-            saved = next((r.saved_config for r in finished if r.saved_config and osp.isfile(r.saved_config)), None)
-            row.update(model_figures(saved or config))
+        for r in runs:
+            where = f'{_relative(r.work_dir)} (seed {r.seed})'
+            if not r.finished:
+                notes.append(f'{where}: epoch {r.epochs} of {r.max_epochs}, not counted')
+            if r.changes:
+                notes.append(f'{where}: its config differs from {config} in {", ".join(r.changes)}')
+        row = dict(
+            model=ZOO[model] if model else None, config=config, runs=[asdict(r) for r in runs],
+            seeds=[r.seed for r in finished], unfinished=len(runs) - len(finished),
+            top1=_summary([r.top1 for r in finished if r.top1 is not None]),
+            mean_class=_summary([r.mean_class for r in finished if r.mean_class is not None]),
+            train_seconds=_summary([r.train_seconds for r in finished if r.train_seconds is not None]),
+            clips_per_s=_summary([r.clips_per_s for r in runs if r.clips_per_s is not None]),
+            machines=sorted({r.machine or 'not recorded' for r in finished}),
+            commands=[train_command(config, r.seed, _work_dir_option(r.work_dir, model)) for r in finished or runs]
+            or [train_command(config)],
+            speed_command=speed_command(config, _relative(runs[0].work_dir) if runs else _default_work_dir(model)),
+            changed=sorted({c for r in runs for c in r.changes or ()}))
+        if figures or row['model'] is None:
+            saved = next((r.saved_config for r in finished + runs if r.saved_config and osp.isfile(r.saved_config)),
+                         None)
+            if figures:
+                row.update(model_figures(saved or config))
+            if row['model'] is None:  # not a zoo model: its backbone's type
+                from pyskl.runner.config import load_config
+                backbone = (load_config(saved or config).get('model') or {}).get('backbone') or {}
+                row['model'] = backbone.get('type') or config
         rows.append(row)
-    if notes:
-        rows.append(dict(notes=notes))
-    return rows
+    return dict(rows=rows, notes=notes)
+
+
+def _work_dir_option(work_dir: str, model: str | None) -> str | None:
+    """``--work-dir`` of a run's command: None where it is the zoo config's own."""
+    work_dir = osp.normpath(_relative(work_dir))
+    return None if model and work_dir == _default_work_dir(model) else work_dir
 
 
 def _figure(summary: dict | None, fmt, missing: str) -> str:
@@ -285,30 +325,29 @@ def _minutes(seconds: float) -> str:
     return f'{minutes:.1f} min' if minutes < 10 else f'{minutes:.0f} min'
 
 
-def markdown_table(rows: list[dict]) -> str:
-    """The rows of :func:`zoo_rows` as a Markdown table, then a line per unfinished run or note."""
+def _percent(value: float) -> str:
+    return f'{100 * value:.1f}'
+
+
+def markdown_table(table: dict) -> str:
+    """:func:`zoo_table` as a Markdown table, its notes below it."""
     lines = ['| model | config | seeds | top-1 (%) | mean class acc. (%) | training | machine | params '
-             '| GFLOPs/clip | clips/s | command |', '|' + '---|' * 11]
-    notes = []
-    for row in rows:
-        if 'notes' in row:
-            notes += row['notes']
-            continue
-        notes += [f'{row["model"]}: {u}, not counted' for u in row['unfinished']]
-        not_trained = 'unfinished' if row['unfinished'] else NOT_RUN
+             '| GFLOPs/clip | clips/s | commands |', '|' + '---|' * 11]
+    for row in table['rows']:
+        not_trained = 'unfinished' if row['unfinished'] and not row['seeds'] else NOT_RUN
         not_tested = 'not tested' if row['seeds'] else not_trained
-        percent = lambda v: f'{100 * v:.1f}'  # noqa: E731
         speed = _figure(row['clips_per_s'], lambda v: f'{v:.0f}', NOT_RUN)
-        speeds = [r['speed'] for r in row['runs'] if r['speed']]
-        if speeds and not all(s['infer_only'] for s in speeds):
+        if any(not r['speed']['infer_only'] for r in row['runs'] if r['speed']):
             speed += ' (not --infer-only)'
-        commands = row['commands'] + [row['speed_command']]
+        commands = '<br>'.join(f'`{c}`' for c in row['commands'] + [row['speed_command']])
+        if row['changed']:
+            commands += f'<br>(a run differed from the config in {", ".join(row["changed"])})'
         lines.append('| ' + ' | '.join([
             row['model'], f'`{row["config"]}`', ', '.join(str(s) for s in row['seeds']) or '-',
-            _figure(row['top1'], percent, not_tested), _figure(row['mean_class'], percent, not_tested),
+            _figure(row['top1'], _percent, not_tested), _figure(row['mean_class'], _percent, not_tested),
             _figure(row['train_seconds'], _minutes, not_trained), '; '.join(row['machines']) or not_trained,
             f'{row["params"] / 1e6:.2f} M' if 'params' in row else '-',
-            f'{row["gflops"]:.2f}' if 'gflops' in row else '-',
-            speed, '<br>'.join(f'`{c}`' for c in commands)]) + ' |')
-    return '\n'.join(lines + [''] + [f'- {n}' for n in notes] if notes else lines) + '\n'
-
+            f'{row["gflops"]:.2f}' if 'gflops' in row else '-', speed, commands]) + ' |')
+    if table['notes']:
+        lines += [''] + [f'- {note}' for note in table['notes']]
+    return '\n'.join(lines) + '\n'

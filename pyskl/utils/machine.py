@@ -37,7 +37,9 @@ def usable_cores() -> int:
 def describe_machine() -> str:
     """E.g. ``Intel(R) Xeon(R) Processor, 2 cores; torch 2.13.0+cpu, 2 threads`` (and the GPUs with CUDA)."""
     import torch
-    text = f'{cpu_model()}, {usable_cores()} cores; torch {torch.__version__}, {torch.get_num_threads()} threads'
+    cores, threads = usable_cores(), torch.get_num_threads()
+    text = (f'{cpu_model()}, {cores} core{"s" * (cores != 1)}; torch {torch.__version__}, '
+            f'{threads} thread{"s" * (threads != 1)}')
     if torch.cuda.is_available():
         names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
         text += '; GPU ' + ', '.join(f'{n} x{names.count(n)}' for n in dict.fromkeys(names))

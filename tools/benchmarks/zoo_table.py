@@ -26,14 +26,15 @@ import argparse
 import json
 import sys
 
-from pyskl.evaluation.zoo_table import markdown_table, zoo_rows
+from pyskl.evaluation.zoo_table import markdown_table, zoo_table
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('work_dirs', nargs='*', metavar='WORK_DIR',
                         help='work dirs of training runs (default: every work_dirs/*/nwucla_xview/j_cpu*)')
-    parser.add_argument('--json', metavar='OUT', help="also write the rows, each run's figures included, to OUT")
+    parser.add_argument('--json', metavar='OUT',
+                        help="also write the rows (each run's figures included) and the notes to OUT")
     parser.add_argument('--no-model-figures', action='store_true',
                         help='leave out parameters and GFLOPs (they build each model)')
     return parser.parse_args(argv)
@@ -42,13 +43,13 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     try:
-        rows = zoo_rows(args.work_dirs or None, figures=not args.no_model_figures)
+        table = zoo_table(args.work_dirs or None, figures=not args.no_model_figures)
     except (ValueError, KeyError) as e:
         sys.exit(f'zoo_table: {e}')
-    print(markdown_table(rows), end='')
+    print(markdown_table(table), end='')
     if args.json:
         with open(args.json, 'w', encoding='utf-8') as f:
-            json.dump(rows, f, indent=1)
+            json.dump(table, f, indent=1)
 
 
 if __name__ == '__main__':
