@@ -114,3 +114,46 @@ def assert_autocast_close(models, x, y, before_reference=lambda: None):
     bf16_error = (outs['reference'].float() - exact).abs().max()
     assert 0 < bf16_error < 0.05
     assert (outs['fast'].float() - outs['reference'].float()).abs().max() <= 4 * bf16_error
+
+
+def unit_pair(make, seed: int = 0) -> dict:
+    """``{'reference': layer, 'fast': layer}``: float64 layers ``make(impl)`` with the same random weights."""
+    units = {impl: make(impl).double() for impl in ('reference', 'fast')}
+    state = random_state(units['reference'], seed)
+    for unit in units.values():
+        unit.load_state_dict(state)
+    return units
+
+
+def unit_step(unit, x, projection):
+    """Training-mode output, the gradients of ``(out * projection).sum()`` for the input and every
+    parameter, the state after the step, the eval-mode output."""
+    unit.train()
+    x = x.clone().requires_grad_()
+    out = unit(x)
+    (out * projection).sum().backward()
+    grads = {name: p.grad for name, p in unit.named_parameters()}
+    state = {name: v.clone() for name, v in unit.state_dict().items()}
+    unit.eval()
+    with torch.no_grad():
+        evaluated = unit(x.detach())
+    return out.detach(), x.grad, grads, state, evaluated
+
+
+def assert_units_same(units, x, seed: int = 2):
+    """``assert_same`` for one layer on ``(N, C, T, V)`` input ``x``: the training-mode output, the input's
+    and every parameter's gradient, the running statistics after the step, the eval-mode output."""
+    with torch.no_grad():
+        shape = units['reference'].eval()(x).shape
+    projection = torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=x.dtype)
+    ref, fast = unit_step(units['reference'], x, projection), unit_step(units['fast'], x, projection)
+    for what, r, f in zip(('train output', 'input gradient'), ref[:2], fast[:2]):
+        torch.testing.assert_close(f, r, atol=TOL, rtol=0, msg=lambda m: f'{what}: {m}')
+    assert fast[2].keys() == ref[2].keys()
+    for name in ref[2]:
+        assert (fast[2][name] is None) == (ref[2][name] is None), name
+        if ref[2][name] is not None:
+            torch.testing.assert_close(fast[2][name], ref[2][name], atol=TOL, rtol=0, msg=lambda m: f'{name}: {m}')
+    for name in ref[3]:
+        torch.testing.assert_close(fast[3][name], ref[3][name], atol=TOL, rtol=0, msg=lambda m: f'{name}: {m}')
+    torch.testing.assert_close(fast[4], ref[4], atol=TOL, rtol=0, msg=lambda m: f'eval output: {m}')

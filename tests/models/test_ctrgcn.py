@@ -11,7 +11,7 @@ from torch import nn
 from impl_check import assert_same, model_pair, sample
 from pyskl.models import CTRGCN, build_model
 from pyskl.models.backbones.ctrgcn import CTRGCNBlock, temporal_branches
-from pyskl.models.layers import CTRGC, UnitCTRGCN, UnitTCN
+from pyskl.models.layers import CTRGC, MSTCN, UnitCTRGCN, UnitTCN
 from pyskl.models.layers.ctrgc import relation_channels
 
 NTU = dict(layout='nturgb+d', mode='spatial')
@@ -355,20 +355,16 @@ def test_autocast_runs_the_fast_path_within_bfloat16_rounding(monkeypatch):
 
 
 def test_blocks_channel_major_end_to_end(monkeypatch):
-    """Where every block has the channel-major path, the backbone keeps that layout from the first
-    block to the last (``GCNBackbone.forward_blocks``). The multi-scale temporal unit's CTR-GCN form has
-    no such path: stood in for by its reference path between layout changes, the backbone computes
-    what the reference does."""
-    from pyskl.models.layers.fused import from_channel_major, to_channel_major
-    from pyskl.models.layers.mstcn import MSTCN
+    """Every unit of a block has the channel-major path (the multi-scale temporal unit's CTR-GCN form
+    too), so the backbone keeps that layout from the first block to the last
+    (``GCNBackbone.forward_blocks``) and computes what the reference does."""
     models = impl_pair(down_stages=[2, 3])
     x, y = sample()
     calls = []
-    monkeypatch.setattr(MSTCN, 'fast', property(lambda self: self.impl == 'fast'))
+    original = MSTCN.forward_channel_major
+    monkeypatch.setattr(MSTCN, 'forward_channel_major', lambda self, x: calls.append(1) or original(self, x))
     for block in models['fast'].backbone.net:
         block.forward = lambda x: pytest.fail('a block ran by itself')
-    monkeypatch.setattr(MSTCN, 'forward_channel_major', lambda self, x: calls.append(1) or to_channel_major(
-        self.forward_reference(from_channel_major(x))))
     assert all(block.fast for block in models['fast'].backbone.net)
     assert not any(block.fast for block in models['reference'].backbone.net)
     assert_same(models, x, y)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from impl_check import assert_same, model_pair, sample
 from pyskl.models import MSG3D, build_model
-from pyskl.models.layers import MSGCN, MSG3DUnit, MultiWindowMSG3D
+from pyskl.models.layers import MSGCN, MSTCN, MSG3DUnit, MultiWindowMSG3D
 from pyskl.models.layers.msg3d import UnfoldWindows, window_adjacency
 from pyskl.models.layers.msgcn import multiscale_adjacency
 
@@ -190,3 +191,24 @@ def test_bad_input_and_arguments():
         MSG3D(graph_cfg=dict(layout='nturgb+d', mode='spatial'))
     with pytest.raises(TypeError, match='gcn_ratio'):
         MSG3D(graph_cfg=dict(layout='nturgb+d', mode='binary_adj'), gcn_ratio=0.5)
+    with pytest.raises(ValueError, match='impl'):
+        MSG3D(graph_cfg=dict(layout='nturgb+d', mode='binary_adj'), impl='quick')
+
+
+# ---------------------------------------------------------------- fast path against the reference
+
+
+@pytest.mark.parametrize('product', ['mm', 'conv'])
+@pytest.mark.parametrize('layout,joints,persons', [('nturgb+d', 25, 2), ('coco', 17, 1)])
+def test_fast_equals_reference(monkeypatch, product, layout, joints, persons):
+    """The temporal modules' fast path (every one of them: identity and strided residuals, with and
+    without the final ReLU) against the reference, in float64, with both CPU product kernels: the
+    training-mode loss, every gradient, the running statistics after the step, the eval logits."""
+    from pyskl.models.layers import fused
+    monkeypatch.setattr(fused, 'CPU_PRODUCT', product)
+    models = model_pair(dict(type='MSG3D', graph_cfg=dict(layout=layout, mode='binary_adj'), num_person=persons,
+                             **SMALL))
+    tcns = [m for m in models['fast'].modules() if isinstance(m, MSTCN)]
+    assert len(tcns) == 9 and all(m.fast for m in tcns)
+    assert not any(m.fast for m in models['reference'].modules() if isinstance(m, MSTCN))
+    assert_same(models, *sample(num_person=persons, joints=joints))

@@ -372,14 +372,6 @@ def test_which_blocks_run_the_fast_path():
     assert isinstance(STGCNBlock(4, 4, torch.rand(3, 5, 5)).tcn, UnitTCN)
 
 
-def test_mstcn_fast_path_serves_the_transform_form_only():
-    assert MSTCN(16, 16).fast and not MSTCN(16, 16, impl='reference').fast
-    ctrgcn = MSTCN(16, 16, ms_cfg=((5, 1), (5, 2), ('max', 3), '1x1'), remainder='last', branch_norm=True,
-                   transform=False, out_act=True)
-    msg3d = MSTCN(16, 16, remainder='last', branch_norm=True, transform=False, residual=True)
-    assert not ctrgcn.fast and not msg3d.fast
-
-
 def test_state_dicts_are_identical():
     for option in (dict(), STGCNPP):
         models = model_pair(dict(SMALL, **option))

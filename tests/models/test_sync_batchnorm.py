@@ -23,6 +23,8 @@ BACKBONES = {
     'stgcn++': dict(type='STGCN', graph_cfg=dict(layout='nturgb+d', mode='spatial'), gcn_adaptive='init',
                     gcn_with_res=True, tcn_type='mstcn', **SMALL),
     'ctrgcn': dict(type='CTRGCN', graph_cfg=dict(layout='nturgb+d', mode='spatial'), **SMALL),
+    'msg3d': dict(type='MSG3D', graph_cfg=dict(layout='nturgb+d', mode='binary_adj'), base_channels=8,
+                  num_gcn_scales=3, num_g3d_scales=2),
     'aagcn mstcn': dict(type='AAGCN', graph_cfg=dict(layout='nturgb+d', mode='spatial'), tcn_type='mstcn', **SMALL),
 }
 

@@ -191,6 +191,8 @@ class GCNBlock(nn.Module):
             out = add_(out, x)
         elif self.residual is not None:  # BN folded into the strided 1x1 product in eval
             out = add_(out, self.residual.forward_channel_major(x))
+        elif torch.is_grad_enabled():  # the temporal unit's own output, which its last op may keep for backward
+            return self.relu(out)
         return act_(self.relu, out)
 
     def units_fast(self) -> bool:

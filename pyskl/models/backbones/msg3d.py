@@ -11,12 +11,17 @@ checkpoints depend on):
 
 Stage 1 changes the channels in its graph convs; stages 2 and 3 in the first temporal module
 (spatial pathway) and in the window-collapsing ``out_conv`` (G3D pathway).
+
+``impl='fast'`` runs each temporal module on the multi-scale temporal unit's fast path
+(``pyskl/models/layers/fused.py``; keeping the stage channel-major between them measured no faster);
+the graph convolutions are the same in both implementations.
 """
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ...registry import MODELS
+from ..layers.fused import check_impl
 from ..layers.msg3d import MultiWindowMSG3D
 from ..layers.msgcn import MSGCN
 from ..layers.mstcn import MSTCN
@@ -27,11 +32,11 @@ STAGE_STRIDES = (1, 2, 2)
 
 
 def ms_tcn(in_channels: int, out_channels: int, stride: int = 1, out_act: bool = True,
-           dropout: float = 0.0) -> MSTCN:
+           dropout: float = 0.0, impl: str = 'fast') -> MSTCN:
     """MS-G3D's temporal module: six branches (3x1 with dilations 1 to 4, max-pool, 1x1), each ending
     with BatchNorm, the remainder of the channel split on the last, plus a residual."""
     return MSTCN(in_channels, out_channels, stride=stride, remainder='last', branch_norm=True, transform=False,
-                 residual=True, out_act=out_act, dropout=dropout)
+                 residual=True, out_act=out_act, dropout=dropout, impl=impl)
 
 
 @MODELS.register_module()
@@ -54,12 +59,15 @@ class MSG3D(GCNBackbone):
             values sets it per stage.
         pretrained: a checkpoint to load in ``init_weights``: the backbone's weights, or a
             recognizer's checkpoint (its ``backbone.`` weights are taken).
+        impl: 'fast' (default) or 'reference': the temporal modules' fast path or their
+            straightforward statement, the same numbers and state dict (module docstring).
     """
 
     def __init__(self, graph_cfg: dict, in_channels: int = 3, base_channels: int = 96, num_gcn_scales: int = 13,
                  num_g3d_scales: int = 6, num_person: int = 2, tcn_dropout: float = 0.0,
-                 pretrained: str | None = None, init_cfg=None):
+                 pretrained: str | None = None, impl: str = 'fast', init_cfg=None):
         super().__init__(graph_cfg, in_channels, num_person, 'MVC', pretrained, init_cfg=init_cfg)
+        self.impl = check_impl('MSG3D', impl)
         if self.graph.mode != 'binary_adj':
             raise ValueError(f'MSG3D builds its multi-scale graphs from one 0/1 adjacency: set graph_cfg '
                              f'mode="binary_adj" (got mode={self.graph.mode!r})')
@@ -79,9 +87,9 @@ class MSG3D(GCNBackbone):
                                                               window_stride=stride, embed_channels=graph_channels))
             self.add_module(f'sgcn{stage}', nn.Sequential(
                 MSGCN(c_in, graph_channels, adjacency, num_gcn_scales),
-                ms_tcn(graph_channels, c_out, stride=stride),
-                ms_tcn(c_out, c_out, out_act=False)))
-            self.add_module(f'tcn{stage}', ms_tcn(c_out, c_out, dropout=dropouts[i]))
+                ms_tcn(graph_channels, c_out, stride=stride, impl=impl),
+                ms_tcn(c_out, c_out, out_act=False, impl=impl)))
+            self.add_module(f'tcn{stage}', ms_tcn(c_out, c_out, dropout=dropouts[i], impl=impl))
         self.out_channels = channels[-1]
 
     def stages(self):

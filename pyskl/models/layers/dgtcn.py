@@ -59,4 +59,4 @@ class DGTCN(MSTCN):
         v = x.shape[-1]
         out = self.branches_channel_major(AppendGlobalJoint.apply(x))  # C, N, T, V -> C', N, T', V + 1
         feat = FuseGlobalJoint.apply(out, self.add_coeff[:v])  # C', N, T', V + 1 -> C', N, T', V
-        return self.transform_channel_major(feat)
+        return self.combine_channel_major(feat, x)

@@ -16,17 +16,17 @@ Their outputs are concatenated. The zoo uses it in three forms:
 Attribute names (``branches.<i>.<j>``, ``transform``, ``bn``, ``residual``) are the original PYSKL's:
 released checkpoints depend on them.
 
-``impl``: the ST-GCN++ form (with ``transform``, as DG-TCN) has two implementations of the same
-numbers and state dict: ``'reference'``, the straightforward statement, and ``'fast'`` (the default),
-DG-STGCN's fast path on channel-major tensors (``fused.py``): one product for the branches' 1x1
-reductions, BatchNorm folded into the products in eval. The other forms run the reference path.
+``impl``: every form has two implementations of the same numbers and state dict: ``'reference'``,
+the straightforward statement, and ``'fast'`` (the default), DG-STGCN's fast path on channel-major
+tensors (``fused.py``): one product for the branches' 1x1 reductions, BatchNorm folded into the
+products and temporal convolutions in eval.
 """
 import torch
 from torch import nn
 
 from .builders import build_activation, build_norm
-from .fused import (act_, act_temporal_conv, batch_norm, check_impl, conv_bn, from_channel_major, fused_norms,
-                    temporal_max_pool, to_channel_major)
+from .fused import (act_, act_temporal_conv, add_, batch_norm, check_impl, conv_bn, from_channel_major,
+                    fused_norms, temporal_max_pool, to_channel_major)
 from .tcn import UnitTCN, block_residual
 
 DEFAULT_MS_CFG = ((3, 1), (3, 2), (3, 3), (3, 4), ('max', 3), '1x1')
@@ -81,8 +81,8 @@ class MSTCN(nn.Module):
         out_act: an activation at the end.
         dropout: dropout on the output.
         norm, act: the norm and activation used throughout.
-        impl: 'fast' or 'reference' (see the module docstring); the fast path serves the form with
-            ``transform`` (no ``branch_norm``, ``residual`` or ``out_act``) with plain BatchNorm ('BN').
+        impl: 'fast' or 'reference' (see the module docstring); the fast path needs plain BatchNorm
+            ('BN') and otherwise runs the reference one.
     """
 
     def __init__(self, in_channels: int, out_channels: int, ms_cfg=DEFAULT_MS_CFG, stride: int = 1,
@@ -136,8 +136,7 @@ class MSTCN(nn.Module):
     @property
     def fast(self) -> bool:
         """Whether ``forward`` takes the fast path, asked at every call (see ``fused.fused_norms``)."""
-        return (self.impl == 'fast' and self.has_transform and not self.branch_norm and self.residual is None
-                and not self.out_act and fused_norms(self))
+        return self.impl == 'fast' and fused_norms(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.fast:
@@ -164,7 +163,7 @@ class MSTCN(nn.Module):
 
     def forward_channel_major(self, x: torch.Tensor) -> torch.Tensor:
         """The fast path on ``(C, N, T, V)`` (see ``fused.py``)."""
-        return self.transform_channel_major(self.branches_channel_major(x))
+        return self.combine_channel_major(self.branches_channel_major(x), x)
 
     def branches_channel_major(self, x: torch.Tensor) -> torch.Tensor:
         """``forward_branches`` on a channel-major ``x``: ``(sum(branch_channels), N, T', V)``."""
@@ -174,16 +173,29 @@ class MSTCN(nn.Module):
         parts = [(self.branches[i][0], self.branches[i][1]) for i in reduced]
         outs = dict(zip(reduced, conv_bn(x, parts, self.training))) if parts else {}
         for i, branch in enumerate(self.branches):
-            if i not in outs:  # '1x1'
-                outs[i] = conv_bn(x, [(branch, None)], self.training, branch.stride[0])[0]
+            if i not in outs:  # '1x1': a strided product, its BN folded in eval
+                conv_norm = (branch[0], branch[1]) if self.branch_norm else (branch, None)
+                outs[i] = conv_bn(x, [conv_norm], self.training, self.stride)[0]
             elif isinstance(branch[3], nn.MaxPool2d):
                 outs[i] = temporal_max_pool(act_(branch[2], outs[i]), branch[3])
-            else:
-                outs[i] = branch[3].drop(act_temporal_conv(outs[i], branch[2], branch[3].conv))
+                if self.branch_norm:
+                    outs[i] = batch_norm(outs[i], branch[4], self.training)
+            else:  # the temporal convolution, with its BN (folded in eval) in the branch-norm form
+                tcn = branch[3]
+                bn = tcn.bn if self.branch_norm else None
+                outs[i] = tcn.drop(act_temporal_conv(outs[i], branch[2], tcn.conv, bn, self.training))
         return torch.cat([outs[i] for i in range(self.num_branches)])
 
-    def transform_channel_major(self, out: torch.Tensor) -> torch.Tensor:
-        """``combine`` of the transform form on a channel-major ``out``: norm, activation, the 1x1
-        convolution with ``bn`` folded in (eval), dropout."""
-        feat = act_(self.transform[1], batch_norm(out, self.transform[0], self.training))
-        return self.drop(conv_bn(feat, [(self.transform[2], self.bn)], self.training)[0])
+    def combine_channel_major(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``combine`` on channel-major tensors: the transform (norm, activation, the 1x1 convolution
+        with ``bn`` folded in eval), the residual of ``x``, the activation, dropout."""
+        if self.has_transform:
+            feat = act_(self.transform[1], batch_norm(out, self.transform[0], self.training))
+            out = conv_bn(feat, [(self.transform[2], self.bn)], self.training)[0]
+        if isinstance(self.residual, nn.Identity):
+            out = add_(out, x)
+        elif self.residual is not None:  # a strided 1x1 product, its BN folded in eval
+            out = add_(out, self.residual.forward_channel_major(x))
+        if self.out_act:
+            out = act_(self.act, out)
+        return self.drop(out)
