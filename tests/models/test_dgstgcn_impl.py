@@ -124,39 +124,3 @@ def test_unknown_cpu_product_is_refused(monkeypatch):
         fused.default_cpu_product()
     monkeypatch.setenv('PYSKL_CPU_PRODUCT', 'conv')
     assert fused.default_cpu_product() == 'conv'
-
-
-def test_eval_in_chunks_equals_the_whole_batch(monkeypatch):
-    """On CPU eval runs in chunks of sequences: the same logits as the whole batch and the reference."""
-    from pyskl.models import DGSTGCN
-    models = model_pair(SMALL)
-    x, _ = sample(n=3)  # 6 sequences
-    backbone = models['fast'].backbone.eval()
-    with torch.no_grad():
-        whole = models['fast'].eval()(x, mode='tensor')
-        reference = models['reference'].eval()(x, mode='tensor')
-    monkeypatch.setattr(DGSTGCN, 'cpu_eval_chunk_bytes', 1)  # one sequence a chunk
-    assert backbone.eval_chunk(torch.zeros(6, 25, 3, 8, dtype=torch.float64)) == 1
-    original = DGSTGCN.forward_blocks
-    calls = []
-    monkeypatch.setattr(DGSTGCN, 'forward_blocks', lambda self, part: calls.append(len(part)) or original(self, part))
-    with torch.no_grad():
-        chunked = models['fast'](x, mode='tensor')
-    assert calls == [1] * 6
-    torch.testing.assert_close(chunked, whole, atol=TOL, rtol=0)
-    torch.testing.assert_close(chunked, reference, atol=TOL, rtol=0)
-    models['fast'].train()  # training mode: BatchNorm's batch statistics mix sequences, no chunks
-    calls.clear()
-    models['fast'](x, torch.arange(3) % 5, mode='loss')
-    assert calls == [6]
-
-
-def test_eval_chunks_are_off_while_tracing(monkeypatch):
-    """A traced (exported) graph runs other batch sizes: no chunk loop is baked into it."""
-    from pyskl.models import DGSTGCN
-    monkeypatch.setattr(DGSTGCN, 'cpu_eval_chunk_bytes', 1)
-    backbone = model_pair(SMALL)['fast'].backbone.float().eval()
-    x2, x5 = (sample(n=n)[0][:, 0].float() for n in (2, 5))
-    with torch.no_grad():
-        traced = torch.jit.trace(backbone, (x2, ), check_trace=False)
-        torch.testing.assert_close(traced(x5), backbone(x5), atol=1e-5, rtol=1e-5)

@@ -13,7 +13,7 @@ from ..layers.aagcn_gcn import UnitAAGCN
 from ..layers.mstcn import DEFAULT_MS_CFG, MSTCN
 from ..layers.init import init_convs_and_norms
 from ..layers.tcn import UnitTCN, block_residual
-from .base import GCNBackbone, per_stage, stage_schedule
+from .base import GCNBackbone, GCNBlock, per_stage, stage_schedule
 
 GCN_TYPES = ('unit_aagcn', )
 TCN_TYPES = ('unit_tcn', 'mstcn')
@@ -35,9 +35,10 @@ def temporal_unit(channels: int, stride: int, kind: str = 'unit_tcn', dropout: f
     raise ValueError(f'tcn_type={kind!r}: choose one of {list(TCN_TYPES)}')
 
 
-class AAGCNBlock(nn.Module):
+class AAGCNBlock(GCNBlock):
     """:class:`UnitAAGCN`, then the temporal unit, plus a residual (identity, a strided 1x1
-    ``UnitTCN``, or none); ReLU."""
+    ``UnitTCN``, or none); ReLU. The block runs as it reads (the spatial unit has no channel-major
+    path; a multi-scale temporal unit takes its own fast path)."""
 
     def __init__(self, in_channels: int, out_channels: int, A: torch.Tensor, stride: int = 1,
                  residual: bool = True, gcn_cfg: dict | None = None, tcn_cfg: dict | None = None):
@@ -54,11 +55,6 @@ class AAGCNBlock(nn.Module):
         if isinstance(self.tcn, UnitTCN):
             init_convs_and_norms(self.tcn)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.tcn(self.gcn(x))
-        if self.residual is not None:
-            out = out + self.residual(x)
-        return self.relu(out)
 
 
 @MODELS.register_module()
@@ -134,8 +130,4 @@ class AAGCN(GCNBackbone):
         super().init_weights()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        num_person = x.shape[1]
-        x = self.to_sequences(x)  # N, M, T, V, C -> N * M, C, T, V
-        for block in self.gcn:
-            x = block(x)
-        return self.to_persons(x, num_person)  # N * M, C', T', V -> N, M, C', T', V
+        return self.forward_blocks(x, self.gcn)  # N, M, T, V, C -> N, M, C', T', V

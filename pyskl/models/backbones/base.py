@@ -2,10 +2,11 @@
 reshapes, the stage schedule of channels and strides, per-stage arguments and ``pretrained=``.
 
 A backbone subclasses :class:`GCNBackbone`, builds its blocks from :func:`stage_schedule` (a block
-``ReLU(tcn(gcn(x)) + residual(x))`` can subclass :class:`GCNBlock`), and in
-``forward`` calls :meth:`GCNBackbone.to_sequences` (``(N, M, T, V, C)`` to ``(N * M, C, T, V)``, through
-the data BatchNorm) and :meth:`GCNBackbone.to_persons` at the end. Module names stay each backbone's
-own (``gcn`` in one, ``net`` in another), since released checkpoints depend on them.
+``ReLU(tcn(gcn(x)) + residual(x))`` can subclass :class:`GCNBlock`), and in ``forward`` runs a stack
+of blocks with :meth:`GCNBackbone.forward_blocks`, or else calls :meth:`GCNBackbone.to_sequences`
+(``(N, M, T, V, C)`` to ``(N * M, C, T, V)``, through the data BatchNorm) and
+:meth:`GCNBackbone.to_persons` at the end. Module names stay each backbone's own (``gcn`` in one,
+``net`` in another), since released checkpoints depend on them.
 """
 import copy
 
@@ -15,7 +16,7 @@ from torch import nn
 
 from ..checkpoint import load_pretrained
 from ..graph import Graph
-from ..layers.fused import act_, add_, from_channel_major, to_channel_major
+from ..layers.fused import act_, add_, from_channel_major, to_channel_major, tracing
 
 #: data BatchNorm kinds: per joint and channel ('VC': persons share it), per person too ('MVC'), none
 DATA_BN_TYPES = ('VC', 'MVC', None)
@@ -60,7 +61,8 @@ def per_stage(args: dict, num_stages: int, sequence_args=('ms_cfg', )) -> list[d
 class GCNBackbone(BaseModule):
     """The plumbing of a skeleton GCN backbone.
 
-    A subclass sets ``out_channels`` (the channels of its output, what the head takes).
+    A subclass sets ``out_channels`` (the channels of its output, what the head takes) and, where
+    it has two implementations, ``impl`` ('fast' or 'reference').
 
     Args:
         graph_cfg: arguments of :class:`~pyskl.models.graph.Graph` (layout, mode, ...).
@@ -70,6 +72,15 @@ class GCNBackbone(BaseModule):
         pretrained: a checkpoint loaded by ``init_weights``: the backbone's weights, or a
             recognizer's checkpoint (its ``backbone.`` weights are taken).
     """
+
+    impl: str | None = None  # None: the backbone has one implementation
+
+    # Eval on CPU runs the batch through ``forward_blocks`` in chunks of sequences whose widest
+    # activation fits in this many bytes (None: all at once; not with impl='reference'). glibc maps
+    # every allocation above 32 MiB afresh and returns it when freed, so on a whole batch each large
+    # tensor is faulted in page by page, every batch; chunks reuse the heap's memory (the benchmarks
+    # page of the docs has the figures).
+    cpu_eval_chunk_bytes: int | None = 32 * 2**20
 
     def __init__(self, graph_cfg: dict, in_channels: int = 3, num_person: int = 2, data_bn_type: str | None = 'VC',
                  pretrained: str | None = None, init_cfg=None):
@@ -143,20 +154,50 @@ class GCNBackbone(BaseModule):
 
     def forward_blocks(self, x: torch.Tensor, blocks) -> torch.Tensor:
         """The forward pass of a stack of :class:`GCNBlock`: checks and the data BatchNorm, the blocks
-        (channel-major from the first to the last where every block has that path), one entry per
+        (see ``run_blocks``; in eval on CPU in chunks of sequences, see ``eval_chunk``), one entry per
         sample: ``(N, M, T, V, C)`` -> ``(N, M, C', T', V)``."""
         x = self.normalize_input(x)  # N, M, T, V, C -> N, M, V, C, T
         N, M, V, C, T = x.shape
+        x = x.view(N * M, V, C, T)
+        step = self.eval_chunk(x, blocks)
+        if step < N * M:
+            x = torch.cat([self.run_blocks(part, blocks) for part in x.split(step)])
+        else:
+            x = self.run_blocks(x, blocks)
+        return self.to_persons(x, M)  # N * M, C', T', V -> N, M, C', T', V
+
+    @staticmethod
+    def run_blocks(x: torch.Tensor, blocks) -> torch.Tensor:
+        """The blocks on sequences ``(n, V, C, T)`` (after the data BatchNorm): ``(n, C', T', V)``;
+        channel-major from the first block to the last where every block has that path."""
+        n, v, c, t = x.shape
         if all(block.fast for block in blocks):
-            x = x.permute(3, 0, 1, 4, 2).reshape(C, N * M, T, V)  # N, M, V, C, T -> C, N * M, T, V
+            x = x.permute(2, 0, 3, 1).reshape(c, n, t, v)  # n, V, C, T -> C, n, T, V
             for block in blocks:
                 x = block.forward_channel_major(x)
-            x = x.transpose(0, 1)  # C', N * M, T', V -> N * M, C', T', V
-        else:
-            x = x.permute(0, 1, 3, 4, 2).reshape(N * M, C, T, V)  # N, M, V, C, T -> N * M, C, T, V
-            for block in blocks:
-                x = block(x)
-        return self.to_persons(x, M)  # N * M, C', T', V -> N, M, C', T', V
+            return x.transpose(0, 1)  # C', n, T', V -> n, C', T', V
+        x = x.permute(0, 2, 3, 1).reshape(n, c, t, v)  # n, V, C, T -> n, C, T, V
+        for block in blocks:
+            x = block(x)
+        return x
+
+    def eval_chunk(self, x: torch.Tensor, blocks) -> int:
+        """How many of the sequences of ``x`` (``(N * M, V, C, T)``) go through the blocks at once.
+
+        In eval mode on CPU: as many as keep the widest activation (``GCNBlock.widest_activation``)
+        within ``cpu_eval_chunk_bytes``; else all. No layer mixes sequences without BatchNorm's batch
+        statistics, so the chunks compute what the whole batch would. Not while tracing or compiling
+        (the graph would fix the batch size), nor for ``impl='reference'`` (the plain statement).
+        """
+        n = x.shape[0]
+        if (not self.cpu_eval_chunk_bytes or self.impl == 'reference' or x.device.type != 'cpu' or tracing()
+                or any(m.training for m in self.modules())):
+            return n
+        frames, joints, widest = x.shape[-1], x.shape[1], 0
+        for block in blocks:
+            widest = max(widest, block.widest_activation(frames, joints))
+            frames = (frames - 1) // block.stride + 1
+        return min(n, max(1, self.cpu_eval_chunk_bytes // (widest * x.element_size())))
 
 
 class GCNBlock(nn.Module):
@@ -194,6 +235,16 @@ class GCNBlock(nn.Module):
         elif torch.is_grad_enabled():  # the temporal unit's own output, which its last op may keep for backward
             return self.relu(out)
         return act_(self.relu, out)
+
+    @property
+    def stride(self) -> int:
+        """The block's temporal stride (its temporal unit's)."""
+        return self.tcn.stride
+
+    def widest_activation(self, frames: int, joints: int) -> int:
+        """Elements per sequence of the widest tensor the block makes, for ``frames`` input frames: the
+        spatial unit's (``widest_channels``: e.g. its subsets' features side by side)."""
+        return self.gcn.widest_channels * frames * joints
 
     def units_fast(self) -> bool:
         """Whether every unit, the residual included, has the channel-major path."""

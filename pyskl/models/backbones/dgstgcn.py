@@ -9,7 +9,6 @@ from torch import nn
 from ...registry import MODELS
 from ..layers import DGGCN, DGTCN
 from ..layers.dggcn import check_impl
-from ..layers.fused import tracing
 from ..layers.tcn import block_residual
 from .base import GCNBackbone, GCNBlock, per_stage, stage_schedule
 
@@ -53,12 +52,6 @@ class DGSTGCN(GCNBackbone):
             statement, the same numbers and state dict (see ``pyskl/models/layers``).
     """
 
-    # Eval on CPU runs the batch in chunks of sequences whose widest activation fits in this many
-    # bytes (None: all at once). glibc maps every allocation above 32 MiB afresh and returns it when
-    # freed, so on a whole batch each large tensor is faulted in page by page, every batch; chunks
-    # reuse the heap's memory (the benchmarks page of the docs has the figures).
-    cpu_eval_chunk_bytes: int | None = 32 * 2**20
-
     def __init__(self, graph_cfg: dict, in_channels: int = 3, base_channels: int = 64, ch_ratio: float = 2,
                  num_stages: int = 10, inflate_stages=(5, 8), down_stages=(5, 8), data_bn_type: str | None = 'VC',
                  num_person: int = 2, pretrained: str | None = None,
@@ -91,45 +84,5 @@ class DGSTGCN(GCNBackbone):
         self.out_channels = schedule[-1]['out_channels']
         self.num_stages = len(schedule)
 
-    def forward_blocks(self, x: torch.Tensor) -> torch.Tensor:
-        """The fast blocks on ``(N * M, V, C, T)`` (after ``data_bn``): ``(N * M, C', T', V)``."""
-        n, v, c, t = x.shape
-        x = x.permute(2, 0, 3, 1).reshape(c, n, t, v)
-        for block in self.gcn:
-            x = block.forward_channel_major(x)
-        return x.transpose(0, 1)
-
-    def eval_chunk(self, x: torch.Tensor) -> int:
-        """How many of the sequences of ``x`` (``(N * M, V, C, T)``) go through the blocks at once.
-
-        In eval mode on CPU: as many as keep the widest activation (DG-GCN's ``pre`` and ``down``
-        outputs side by side) within ``cpu_eval_chunk_bytes``; else all. No layer mixes sequences
-        without BatchNorm's batch statistics, so the chunks compute what the whole batch would.
-        Not while tracing or compiling: the graph would fix the batch size.
-        """
-        n = x.shape[0]
-        if (not self.cpu_eval_chunk_bytes or x.device.type != 'cpu' or tracing()
-                or any(m.training for m in self.modules())):
-            return n
-        t, widest = x.shape[-1], 0
-        for block in self.gcn:
-            gcn = block.gcn
-            widest = max(widest, (gcn.mid_channels * gcn.num_subsets + gcn.out_channels) * t * (x.shape[1] + 1))
-            t = (t - 1) // block.tcn.stride + 1
-        return min(n, max(1, self.cpu_eval_chunk_bytes // (widest * x.element_size())))
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.normalize_input(x)  # N, M, T, V, C -> N, M, V, C, T
-        N, M, V, C, T = x.shape
-        if all(block.fast for block in self.gcn):  # channel-major from the first block to the last
-            x = x.view(N * M, V, C, T)
-            step = self.eval_chunk(x)
-            if step < N * M:
-                x = torch.cat([self.forward_blocks(part) for part in x.split(step)])
-            else:
-                x = self.forward_blocks(x)
-        else:
-            x = x.permute(0, 1, 3, 4, 2).contiguous().view(N * M, C, T, V)
-            for block in self.gcn:
-                x = block(x)
-        return self.to_persons(x, M)  # N * M, C', T', V -> N, M, C', T', V
+        return self.forward_blocks(x, self.gcn)  # N, M, T, V, C -> N, M, C', T', V

@@ -140,15 +140,4 @@ class STGCN(GCNBackbone):
         return cfg
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.normalize_input(x)  # N, M, T, V, C -> N, M, V, C, T
-        N, M, V, C, T = x.shape
-        if all(block.fast for block in self.gcn):  # channel-major from the first block to the last
-            x = x.permute(3, 0, 1, 4, 2).reshape(C, N * M, T, V)  # N, M, V, C, T -> C, N * M, T, V
-            for block in self.gcn:
-                x = block.forward_channel_major(x)
-            x = x.transpose(0, 1)  # C', N * M, T', V -> N * M, C', T', V
-        else:
-            x = x.permute(0, 1, 3, 4, 2).reshape(N * M, C, T, V)  # N, M, V, C, T -> N * M, C, T, V
-            for block in self.gcn:
-                x = block(x)
-        return self.to_persons(x, M)  # N * M, C', T', V -> N, M, C', T', V
+        return self.forward_blocks(x, self.gcn)  # N, M, T, V, C -> N, M, C', T', V

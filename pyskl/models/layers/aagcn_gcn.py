@@ -89,6 +89,12 @@ class UnitAAGCN(nn.Module):
         self.bn = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU()
 
+    @property
+    def widest_channels(self) -> int:
+        """Channels of the widest tensor the unit makes: the subsets' aggregations side by side, or
+        the output."""
+        return max(self.num_subsets * self.in_channels, self.out_channels)
+
     def init_weights(self) -> None:
         """For training from scratch, as the original: 1x1 convs Kaiming-normal (fan-out) with zero
         bias, ``conv_d`` normal with std sqrt(2 / (out * in * K)), BatchNorms 1 / 0 but ``bn`` 1e-6,

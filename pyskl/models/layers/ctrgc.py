@@ -144,6 +144,11 @@ class UnitCTRGCN(nn.Module):
         """Whether ``forward`` takes the fast path, asked at every call (see ``fused.fused_norms``)."""
         return self.impl == 'fast' and fused_norms(self)
 
+    @property
+    def widest_channels(self) -> int:
+        """Channels of the widest tensor the unit makes: the subsets' ``conv3`` features side by side."""
+        return self.num_subsets * self.out_channels
+
     def init_weights(self) -> None:
         """For training from scratch: convs Kaiming-normal (fan-out) with zero bias, BatchNorms 1 / 0
         but ``bn``'s weight 1e-6 (the unit starts close to its ``down`` path), ``alpha`` 0."""

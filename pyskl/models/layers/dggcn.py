@@ -98,6 +98,11 @@ class DGGCN(nn.Module):
         """Whether ``forward`` takes the fast path, asked at every call (see ``fused.fused_norms``)."""
         return self.impl == 'fast' and fused_norms(self)
 
+    @property
+    def widest_channels(self) -> int:
+        """Channels of the widest tensor the unit makes: ``pre``'s and ``down``'s outputs side by side."""
+        return self.mid_channels * self.num_subsets + self.out_channels
+
     def _scale(self, weights: torch.Tensor) -> torch.Tensor:
         """alpha/beta shaped to broadcast over (N, K, C, T, V, V)."""
         if self.subset_wise:

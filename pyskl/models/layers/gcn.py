@@ -88,6 +88,11 @@ class UnitGCN(nn.Module):
         """Whether ``forward`` takes the fast path, asked at every call (see ``fused.fused_norms``)."""
         return self.impl == 'fast' and self.conv_pos == 'pre' and fused_norms(self)
 
+    @property
+    def widest_channels(self) -> int:
+        """Channels of the widest tensor the unit makes: the subsets' features side by side."""
+        return self.num_subsets * (self.out_channels if self.conv_pos == 'pre' else self.in_channels)
+
     def graph(self) -> torch.Tensor:
         """The graph the unit aggregates with, ``(K, V, V)``."""
         if self.adaptive == 'importance':
