@@ -130,14 +130,6 @@ def _cycle(t: np.ndarray, cycles: float, phase: float = 0.) -> np.ndarray:
     return np.mod(t * cycles + phase, 1.0)
 
 
-def _keyframes(p: np.ndarray, knots: tuple, values: tuple) -> np.ndarray:
-    """``values`` at the phases ``knots`` (increasing, 0 to 1), eased in and out between them."""
-    i = np.clip(np.searchsorted(knots, p, side='right') - 1, 0, len(knots) - 2)
-    lo, hi = np.asarray(knots)[i], np.asarray(knots)[i + 1]
-    a, b = np.asarray(values, dtype=np.float64)[i], np.asarray(values, dtype=np.float64)[i + 1]
-    return a + (b - a) * _smoothstep((p - lo) / (hi - lo))
-
-
 def _bump(p: np.ndarray) -> np.ndarray:
     """0 -> 1 -> 0 over one cycle, smooth at both ends."""
     return np.sin(np.pi * p)**2
@@ -180,18 +172,13 @@ def _animate(label: int, pose: _Pose, t: np.ndarray, env: np.ndarray, rng: np.ra
         pose.torso(lean=crouch * 20)
         lift = air * amp * rng.uniform(0.18, 0.35)
     elif name == 'kick with right leg':
-        # a front kick: knee up (chamber), the leg snaps out straight, back to the chamber, foot down;
-        # the hands stay up in a guard, which marching in place never does
         p = _cycle(t, float(rng.integers(1, 3)))
-        chamber_hip, kick_hip = rng.uniform(55, 70), amp * rng.uniform(75, 100)
-        knots = (0, .3, .45, .6, .85, 1)
-        hip = env * _keyframes(p, knots, (0, chamber_hip, kick_hip, chamber_hip, 0, 0))
-        knee = env * _keyframes(p, knots, (0, rng.uniform(80, 100), rng.uniform(0, 10), 90, 0, 0))
-        pose.leg(RIGHT, hip=hip, knee=knee)
-        guard_flex, guard_elbow = rng.uniform(30, 50), rng.uniform(90, 115)
+        raise_ = env * _bump(p)
+        chamber = env * np.where(p < 0.5, _bump(p), 0)  # knee bent on the way up, straight at the top
+        pose.leg(RIGHT, hip=raise_ * amp * rng.uniform(60, 90), knee=chamber * 60)
         for side in (LEFT, RIGHT):
-            pose.arm(side, flex=env * guard_flex, horizontal=env * 15, elbow=env * guard_elbow)
-        pose.torso(lean=-hip / kick_hip * rng.uniform(5, 12))
+            pose.arm(side, abd=raise_ * rng.uniform(10, 35), elbow=20)
+        pose.torso(lean=-raise_ * 8)
     elif name == 'bow':
         p = _cycle(t, float(rng.integers(1, 3)))
         s = env * _smoothstep(np.minimum(p, 1 - p) * 3.5)  # down, hold, up
