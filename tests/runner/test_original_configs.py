@@ -1,12 +1,14 @@
-"""The original PYSKL's config files for the GCN zoo run unchanged: ``tools/train.py`` (one short epoch,
-validated), ``tools/test.py`` on its checkpoint and the inference API.
+"""Config files in the original PYSKL's form, for the GCN zoo, run unchanged: ``tools/train.py`` (one short
+epoch, validated), ``tools/test.py`` on its checkpoint and the inference API.
 
-``original_configs/`` holds two files per zoo model exactly as the original repository has them
-(its paths; a vanilla ST-GCN config and a ``strong_aug`` ST-GCN++ config among them; the
-README there says which commit each comes from). Each is written into ``tmp_path`` with only its
-``ann_file`` line pointed at a small annotation file in the original's format that the test writes;
-the command lines only shorten the run (one epoch over the training split once, 2 samples a batch,
-no worker processes).
+The original keeps every stream's file self-contained (no ``_base_``), indents with tabs, and names its
+folders ``<model>_pyskl_<benchmark>``; some of its files carry variants this toolbox's configs do not: the
+``strong_aug`` ST-GCN++ recipe (``RandomScale(scale=0.1)`` and ``RandomRot()`` in training) and an earlier
+form with ``UniformSample(..., test_mode=True)`` at val and test. Each case below is written in that form
+from this toolbox's own joint config (its comments dropped, the stream swapped, the variant applied),
+with ``ann_file`` pointed at a small annotation file in the original's format that the test writes; the
+command lines only shorten the run (one epoch over the training split once, 2 samples a batch, no worker
+processes).
 """
 import importlib.util
 import re
@@ -20,8 +22,47 @@ from pyskl.apis import inference_recognizer, init_recognizer
 from pyskl.utils.safe_pickle import dump_pickle, load_pickle
 
 REPO = Path(__file__).resolve().parents[2]
-ORIGINALS = Path(__file__).resolve().parent / 'original_configs'
-CONFIGS = sorted(p.relative_to(ORIGINALS).as_posix() for p in ORIGINALS.rglob('*.py'))
+#: the original's path -> (this toolbox's joint config it is written from, stream, variant)
+ORIGINAL_FORM = {
+    'configs/stgcn/stgcn_vanilla_ntu60_xsub_3dkp/j.py': ('stgcn/vanilla_ntu60_xsub_3dkp', 'j', None),
+    'configs/stgcn/stgcn_pyskl_ntu120_xset_3dkp/jm.py': ('stgcn/ntu120_xset_3dkp', 'jm', None),
+    'configs/stgcn++/stgcn++_ntu60_xsub_3dkp/j.py': ('stgcn++/ntu60_xsub_3dkp', 'j', None),
+    'configs/strong_aug/ntu60_xsub_3dkp/j.py': ('stgcn++/ntu60_xsub_3dkp', 'j', 'strong_aug'),
+    'configs/aagcn/aagcn_pyskl_ntu60_xsub_hrnet/j.py': ('aagcn/ntu60_xsub_hrnet', 'j', 'test_mode'),
+    'configs/aagcn/aagcn_pyskl_ntu120_xsub_3dkp/b.py': ('aagcn/ntu120_xsub_3dkp', 'b', None),
+    'configs/ctrgcn/ctrgcn_pyskl_ntu120_xset_hrnet/bm.py': ('ctrgcn/ntu120_xset_hrnet', 'bm', None),
+    'configs/ctrgcn/ctrgcn_pyskl_ntu60_xview_3dkp/jm.py': ('ctrgcn/ntu60_xview_3dkp', 'jm', None),
+    'configs/msg3d/msg3d_pyskl_ntu60_xsub_3dkp/j.py': ('msg3d/ntu60_xsub_3dkp', 'j', None),
+    'configs/msg3d/msg3d_pyskl_ntu120_xsub_hrnet/b.py': ('msg3d/ntu120_xsub_hrnet', 'b', None),
+}
+CONFIGS = sorted(ORIGINAL_FORM)
+
+
+def _replace(text: str, old: str, new: str, count: int | None = None) -> str:
+    """``text`` with ``old`` replaced: exactly ``count`` times, or at least once."""
+    found = text.count(old)
+    assert found == count if count else found > 0, (old, found)
+    return text.replace(old, new)
+
+
+def original_form(name: str) -> str:
+    """The text of ``name`` as the original writes such a file (see the module docstring)."""
+    source, stream, variant = ORIGINAL_FORM[name]
+    lines = (REPO / 'configs' / source / 'j.py').read_text().splitlines()
+    text = '\n'.join(re.sub(r'^((?:    )+)', lambda m: '\t' * (len(m.group(1)) // 4), line)
+                     for line in lines if not line.lstrip().startswith('#')) + '\n'
+    text = _replace(text, "feats=['j']", f"feats=['{stream}']")
+    if variant == 'strong_aug':
+        text = _replace(text, "train_pipeline = [\n\tdict(type='PreNormalize3D'),\n",
+                        "train_pipeline = [\n\tdict(type='PreNormalize3D'),\n\tdict(type='RandomScale', scale=0.1),\n"
+                        "\tdict(type='RandomRot'),\n", 1)
+    elif variant == 'test_mode':
+        for clips in (1, 10):
+            text = _replace(text, f'num_clips={clips})', f'num_clips={clips}, test_mode=True)', 1)
+    return re.sub(r"work_dir = '.*'", f"work_dir = './work_dirs/{Path(name).parent.relative_to('configs')}/{stream}'",
+                  text)
+
+
 SHORTEN = ['total_epochs=1', 'data.train.times=1', 'data.videos_per_gpu=2', 'data.workers_per_gpu=0',
            'log_config.interval=1']
 NUM_TRAIN, NUM_VAL = 4, 2
@@ -58,10 +99,7 @@ def _annotations(two_d: bool, splits: tuple[str, str], rng: np.random.Generator)
 
 def _zoo_model(name: str) -> str:
     """Which zoo model an original config trains (ST-GCN and ST-GCN++ are both type STGCN)."""
-    backbone = Config.fromfile(str(ORIGINALS / name)).model.backbone
-    if backbone.type == 'STGCN':
-        return 'stgcn++' if backbone.get('tcn_type') == 'mstcn' else 'stgcn'
-    return backbone.type.lower()
+    return ORIGINAL_FORM[name][0].split('/')[0]
 
 
 def test_the_originals_are_two_per_zoo_model_with_a_vanilla_and_a_strong_aug_one():
@@ -69,6 +107,18 @@ def test_the_originals_are_two_per_zoo_model_with_a_vanilla_and_a_strong_aug_one
     assert models == sorted(2 * ['stgcn', 'stgcn++', 'aagcn', 'ctrgcn', 'msg3d'])
     assert 'configs/stgcn/stgcn_vanilla_ntu60_xsub_3dkp/j.py' in CONFIGS
     assert 'configs/strong_aug/ntu60_xsub_3dkp/j.py' in CONFIGS
+    for name in CONFIGS:  # in the original's form, with the stream and the variant it names
+        text = original_form(name)
+        assert '_base_' not in text and '\t' in text
+        _, stream, variant = ORIGINAL_FORM[name]
+        cfg = Config.fromstring(text, '.py')
+        train = cfg.data.train.get('dataset', cfg.data.train)
+        pipelines = (train.pipeline, cfg.data.val.pipeline, cfg.data.test.pipeline)
+        assert {t['feats'][0] for p in pipelines for t in p if t['type'] == 'GenSkeFeat'} == {stream}
+        if variant == 'strong_aug':
+            assert [t['type'] for t in train.pipeline[1:3]] == ['RandomScale', 'RandomRot']
+        if variant == 'test_mode':
+            assert all(t['test_mode'] for p in pipelines[1:] for t in p if t['type'] == 'UniformSample')
 
 
 # MS-G3D's runs take over 20 s on 2 cores (its ten test clips of 100 frames a sample); the others 5-15 s
@@ -77,7 +127,7 @@ CASES = [pytest.param(name, marks=pytest.mark.slow) if _zoo_model(name) == 'msg3
 
 @pytest.mark.parametrize('name', CASES)
 def test_original_config_trains_tests_and_infers_unchanged(name, tmp_path):
-    text = (ORIGINALS / name).read_text()
+    text = original_form(name)
     two_d = 'PreNormalize2D' in text
     benchmark = re.search(r"split='(\w+)_train'", text).group(1)
     ann_file = tmp_path / 'tiny.pkl'
