@@ -6,11 +6,15 @@ metrics and hooks from a config with ``default_scope='pyskl'``. ``locations``
 lets a build import the module that registers a type.
 
 Unlike mmengine's registries, looking up a name that is not registered raises
-a ``KeyError`` naming the registry and suggesting the closest registered names
-(a config typo is the most common reason for it).
+a ``KeyError`` naming the registry and suggesting the closest registered names,
+and building a type with an argument it does not take raises a ``TypeError``
+naming the type and suggesting its closest arguments (a config typo is the most
+common reason for either).
 """
 import difflib
 import importlib
+import inspect
+import re
 
 import mmengine.registry as mmengine_registry
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
@@ -42,6 +46,24 @@ def unknown_type_message(registry: MMEngineRegistry, key: str) -> str:
     return f"'{key}' is not a registered type in the {registry.scope}::{registry.name} registry.{hint}"
 
 
+def unknown_argument_message(registry: MMEngineRegistry, cfg, error: TypeError) -> str | None:
+    """The message for building ``cfg`` with an argument its type does not take, or None when
+    ``error`` is not that."""
+    found = re.search(r"unexpected keyword argument '(\w+)'", str(error))
+    kind = cfg.get('type') if isinstance(cfg, dict) else None
+    cls = registry.get(kind) if isinstance(kind, str) else kind
+    if not found or not inspect.isclass(cls):
+        return None
+    params = [name for name, p in inspect.signature(cls.__init__).parameters.items()
+              if name != 'self' and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if found.group(1) in params:  # raised deeper down, by something else's constructor
+        return None
+    close = difflib.get_close_matches(found.group(1), params, n=3, cutoff=0.6)
+    hint = (f' Did you mean {" or ".join(repr(c) for c in close)}?' if close
+            else f' It takes: {", ".join(params)}.')
+    return f'{cls.__name__} has no argument {found.group(1)!r} (in the {registry.name} config {dict(cfg)!r}).{hint}'
+
+
 def import_mmengine_modules() -> None:
     for module in ('mmengine.optim', 'mmengine.runner', 'mmengine.hooks', 'mmengine.evaluator',
                    'mmengine.visualization', 'mmengine.model', 'mmengine.dataset'):
@@ -61,6 +83,15 @@ class Registry(MMEngineRegistry):
         if obj is None and isinstance(key, str) and '.' not in key:
             raise KeyError(unknown_type_message(self, key))
         return obj
+
+    def build(self, cfg, *args, **kwargs):
+        try:
+            return super().build(cfg, *args, **kwargs)
+        except TypeError as error:
+            message = unknown_argument_message(self, cfg, error)
+            if message is None:
+                raise
+            raise TypeError(message) from None
 
     def __contains__(self, key):
         try:

@@ -24,3 +24,13 @@ def test_typo_in_transform_suggests_case_insensitively():
         TRANSFORMS.build(dict(type='prenormalize3d'))
     assert 'GenSkeFeat' in registered_names(TRANSFORMS)
     assert 'GenSkeFeat' in TRANSFORMS and 'GenSkeFeet' not in TRANSFORMS
+
+
+def test_typo_in_a_model_argument_names_the_type_and_suggests():
+    from pyskl.models import build_model
+    backbone = dict(type='STGCN', graph_cfg=dict(layout='nturgb+d', mode='spatial'), gcn_adaptiv='init')
+    with pytest.raises(TypeError, match=r"STGCN has no argument 'gcn_adaptiv' .*Did you mean 'gcn_adaptive'"):
+        build_model(dict(type='RecognizerGCN', backbone=backbone,
+                         cls_head=dict(type='GCNHead', num_classes=4, in_channels=256)))
+    with pytest.raises(TypeError, match=r"GCNHead has no argument 'zzz'.*It takes: .*num_classes"):
+        build_model(dict(type='GCNHead', num_classes=4, in_channels=8, zzz=1))
