@@ -12,7 +12,7 @@
   carries history (issue numbers, earlier runs).
 
 A snippet or command runs without training when everything it reads is the demo's: the demo
-config and data, and ``work_dirs/dgstgcn/demo/j/epoch_8.pth``, which the scratch folder holds as an
+config and data, and ``work_dirs/dgstgcn/demo/j/epoch_12.pth``, which the scratch folder holds as an
 untrained demo model (the documents say what to run, not what it scores). The slow test trains the
 demo as the documents say, then runs every step that uses it with the trained model.
 """
@@ -40,7 +40,7 @@ NOTES = sorted(REPO.glob('configs/*/README.md'))
 HISTORY_ALLOWED = {'changelog.md', 'benchmarks.md'}
 
 PATH_ROOTS = ('configs', 'tools', 'pyskl', 'docs', 'tests')
-DEMO_CHECKPOINT = 'work_dirs/dgstgcn/demo/j/epoch_8.pth'
+DEMO_CHECKPOINT = 'work_dirs/dgstgcn/demo/j/epoch_12.pth'
 DEMO_CONFIGS = 'configs/dgstgcn/demo/'
 # Tools cheap enough to run on the demo in the fast tests (seconds each).
 CHEAP_TOOLS = {'tools/infer.py', 'tools/deployment/export.py', 'tools/vis_skeleton.py', 'tools/test.py',
@@ -333,7 +333,7 @@ def untrained_demo_checkpoint(tmp_path_factory) -> Path:
 
     torch.manual_seed(0)
     model = build_model(Config.fromfile(str(REPO / 'configs/dgstgcn/demo/j.py')).model)
-    path = tmp_path_factory.mktemp('checkpoint') / 'epoch_8.pth'
+    path = tmp_path_factory.mktemp('checkpoint') / 'epoch_12.pth'
     torch.save({'meta': {'epoch': 8}, 'state_dict': model.state_dict()}, path)
     return path
 

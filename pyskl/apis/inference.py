@@ -1,6 +1,6 @@
 """Using a trained model from Python: ``init_recognizer`` then ``inference_recognizer``.
 
-    model = init_recognizer('configs/dgstgcn/demo/j.py', 'work_dirs/dgstgcn/demo/j/epoch_8.pth')
+    model = init_recognizer('configs/dgstgcn/demo/j.py', 'work_dirs/dgstgcn/demo/j/epoch_12.pth')
     result = inference_recognizer(model, keypoint)   # T x V x C or M x T x V x C
     result['pred_label'], result['top_k']
 

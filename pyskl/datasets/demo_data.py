@@ -172,13 +172,15 @@ def _animate(label: int, pose: _Pose, t: np.ndarray, env: np.ndarray, rng: np.ra
         pose.torso(lean=crouch * 20)
         lift = air * amp * rng.uniform(0.18, 0.35)
     elif name == 'kick with right leg':
+        # a front kick: the hands come up into a guard, the right leg swings up, then down again
         p = _cycle(t, float(rng.integers(1, 3)))
         raise_ = env * _bump(p)
         chamber = env * np.where(p < 0.5, _bump(p), 0)  # knee bent on the way up, straight at the top
-        pose.leg(RIGHT, hip=raise_ * amp * rng.uniform(60, 90), knee=chamber * 60)
+        pose.leg(RIGHT, hip=raise_ * amp * rng.uniform(70, 100), knee=chamber * 60)
         for side in (LEFT, RIGHT):
-            pose.arm(side, abd=raise_ * rng.uniform(10, 35), elbow=20)
-        pose.torso(lean=-raise_ * 8)
+            pose.arm(side, flex=env * rng.uniform(35, 55), horizontal=env * rng.uniform(10, 25),
+                     elbow=env * rng.uniform(95, 125))
+        pose.torso(lean=-raise_ * 10)
     elif name == 'bow':
         p = _cycle(t, float(rng.integers(1, 3)))
         s = env * _smoothstep(np.minimum(p, 1 - p) * 3.5)  # down, hold, up

@@ -329,8 +329,11 @@ def _percent(value: float) -> str:
     return f'{100 * value:.1f}'
 
 
-def markdown_table(table: dict) -> str:
-    """:func:`zoo_table` as a Markdown table, its notes below it."""
+def markdown_table(table: dict, brief: bool = False) -> str:
+    """:func:`zoo_table` as a Markdown table, its notes below it. ``brief``: for a landing page, without
+    the config, machine and speed command columns (the training command stays: it names the config)."""
+    if brief:
+        return _brief_table(table)
     lines = ['| model | config | seeds | top-1 (%) | mean class acc. (%) | training | machine | params '
              '| GFLOPs/clip | clips/s | commands |', '|' + '---|' * 11]
     for row in table['rows']:
@@ -350,4 +353,20 @@ def markdown_table(table: dict) -> str:
             f'{row["gflops"]:.2f}' if 'gflops' in row else '-', speed, commands]) + ' |')
     if table['notes']:
         lines += [''] + [f'- {note}' for note in table['notes']]
+    return '\n'.join(lines) + '\n'
+
+
+def _brief_table(table: dict) -> str:
+    lines = ['| model | seeds | top-1 (%) | mean class acc. (%) | training | params | GFLOPs/clip | clips/s | command |',
+             '|' + '---|' * 9]
+    for row in table['rows']:
+        not_trained = 'unfinished' if row['unfinished'] and not row['seeds'] else NOT_RUN
+        not_tested = 'not tested' if row['seeds'] else not_trained
+        lines.append('| ' + ' | '.join([
+            row['model'], ', '.join(str(s) for s in row['seeds']) or '-',
+            _figure(row['top1'], _percent, not_tested), _figure(row['mean_class'], _percent, not_tested),
+            _figure(row['train_seconds'], _minutes, not_trained),
+            f'{row["params"] / 1e6:.2f} M' if 'params' in row else '-',
+            f'{row["gflops"]:.2f}' if 'gflops' in row else '-',
+            _figure(row['clips_per_s'], lambda v: f'{v:.0f}', NOT_RUN), f'`{row["commands"][0]}`']) + ' |')
     return '\n'.join(lines) + '\n'

@@ -121,9 +121,9 @@ def test_the_demo_config_reads_the_shipped_file():
         test = DATASETS.build(cfg.data.test)
         item = val[0]
         assert len(val) == 10 * len(CLASSES)
-        assert tuple(item['keypoint'].shape) == (1, 2, 48, 25, 3)
+        assert tuple(item['keypoint'].shape) == (1, 2, 32, 25, 3)
         assert val.metainfo['classes'] == CLASSES
-        assert tuple(test[0]['keypoint'].shape) == (5, 2, 48, 25, 3)
+        assert tuple(test[0]['keypoint'].shape) == (5, 2, 32, 25, 3)
     finally:
         os.chdir(cwd)
 

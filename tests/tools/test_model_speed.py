@@ -44,7 +44,7 @@ def test_in_process_run_takes_peak_memory_from_fresh_processes(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     result = json.loads(out.read_text())
     assert not result['isolated']
-    assert result['input_shape'] == dict(M=2, T=48, V=25, C=3)  # the demo's test pipeline and backbone
+    assert result['input_shape'] == dict(M=2, T=32, V=25, C=3)  # the demo's test pipeline and backbone
     for run in result['results'].values():
         assert len(run['train_times_s']) == 1 and len(run['predict_times_s']) == 1
         assert run['memory']['peaks'] == [run['memory']['peak']] and run['memory']['peak'] > 2**20

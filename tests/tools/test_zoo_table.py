@@ -115,6 +115,11 @@ def test_zoo_models_without_a_run_get_their_commands_and_not_run(tmp_path, monke
         '| not run | `python tools/train.py configs/stgcn++/nwucla_xview/j_cpu.py --validate --test-last --seed 0`'
         '<br>`python tools/benchmarks/model_speed.py configs/stgcn++/nwucla_xview/j_cpu.py --infer-only --json '
         'work_dirs/stgcn++/nwucla_xview/j_cpu/model_speed.json` |')
+    assert markdown_table(table, brief=True).splitlines() == [
+        '| model | seeds | top-1 (%) | mean class acc. (%) | training | params | GFLOPs/clip | clips/s | command |',
+        '|---|---|---|---|---|---|---|---|---|',
+        '| ST-GCN++ | - | not run | not run | not run | - | - | not run '
+        '| `python tools/train.py configs/stgcn++/nwucla_xview/j_cpu.py --validate --test-last --seed 0` |']
 
 
 def test_parameters_and_flops_are_the_models_not_the_runs():

@@ -6,7 +6,7 @@ multiply-add counts 2), inference clips/s and the commands that reproduce the ro
 of one config share a row: mean ± half their range. A zoo model without a run prints its command
 and "not run"; a run still training prints "unfinished" (and a note below the table).
 
-    python tools/benchmarks/zoo_table.py [WORK_DIR ...] [--json OUT] [--no-model-figures]
+    python tools/benchmarks/zoo_table.py [WORK_DIR ...] [--json OUT] [--brief] [--no-model-figures]
 
 Without WORK_DIRs: every work_dirs/*/nwucla_xview/j_cpu* there is. Each model's runs, one at a
 time on an otherwise idle machine (a second seed in a work dir of its own):
@@ -35,6 +35,8 @@ def parse_args(argv=None):
                         help='work dirs of training runs (default: every work_dirs/*/nwucla_xview/j_cpu*)')
     parser.add_argument('--json', metavar='OUT',
                         help="also write the rows (each run's figures included) and the notes to OUT")
+    parser.add_argument('--brief', action='store_true',
+                        help='the landing-page form: no config, machine or speed-command columns, no notes')
     parser.add_argument('--no-model-figures', action='store_true',
                         help='leave out parameters and GFLOPs (they build each model)')
     return parser.parse_args(argv)
@@ -46,7 +48,7 @@ def main(argv=None):
         table = zoo_table(args.work_dirs or None, figures=not args.no_model_figures)
     except (ValueError, KeyError) as e:
         sys.exit(f'zoo_table: {e}')
-    print(markdown_table(table), end='')
+    print(markdown_table(table, brief=args.brief), end='')
     if args.json:
         with open(args.json, 'w', encoding='utf-8') as f:
             json.dump(table, f, indent=1)
