@@ -329,44 +329,43 @@ def _percent(value: float) -> str:
     return f'{100 * value:.1f}'
 
 
+#: The Markdown table's columns; ``brief`` leaves out the config, machine and speed command.
+COLUMNS = ('model', 'config', 'seeds', 'top-1 (%)', 'mean class acc. (%)', 'training', 'machine', 'params',
+           'GFLOPs/clip', 'clips/s', 'commands')
+BRIEF_COLUMNS = ('model', 'seeds', 'top-1 (%)', 'mean class acc. (%)', 'training', 'params', 'GFLOPs/clip',
+                 'clips/s', 'command')
+
+
+def _cells(row: dict) -> dict:
+    """One row's text per column of :data:`COLUMNS` and :data:`BRIEF_COLUMNS`."""
+    not_trained = 'unfinished' if row['unfinished'] and not row['seeds'] else NOT_RUN
+    not_tested = 'not tested' if row['seeds'] else not_trained
+    speed = _figure(row['clips_per_s'], lambda v: f'{v:.0f}', NOT_RUN)
+    if any(not r['speed']['infer_only'] for r in row['runs'] if r['speed']):
+        speed += ' (not --infer-only)'
+    commands = '<br>'.join(f'`{c}`' for c in row['commands'] + [row['speed_command']])
+    if row['changed']:
+        commands += f'<br>(a run differed from the config in {", ".join(row["changed"])})'
+    return {
+        'model': row['model'], 'config': f'`{row["config"]}`',
+        'seeds': ', '.join(str(s) for s in row['seeds']) or '-',
+        'top-1 (%)': _figure(row['top1'], _percent, not_tested),
+        'mean class acc. (%)': _figure(row['mean_class'], _percent, not_tested),
+        'training': _figure(row['train_seconds'], _minutes, not_trained),
+        'machine': '; '.join(row['machines']) or not_trained,
+        'params': f'{row["params"] / 1e6:.2f} M' if 'params' in row else '-',
+        'GFLOPs/clip': f'{row["gflops"]:.2f}' if 'gflops' in row else '-',
+        'clips/s': speed, 'commands': commands, 'command': f'`{row["commands"][0]}`'}
+
+
 def markdown_table(table: dict, brief: bool = False) -> str:
-    """:func:`zoo_table` as a Markdown table, its notes below it. ``brief``: for a landing page, without
-    the config, machine and speed command columns (the training command stays: it names the config)."""
-    if brief:
-        return _brief_table(table)
-    lines = ['| model | config | seeds | top-1 (%) | mean class acc. (%) | training | machine | params '
-             '| GFLOPs/clip | clips/s | commands |', '|' + '---|' * 11]
+    """:func:`zoo_table` as a Markdown table, its notes below it. ``brief``: the landing-page form,
+    :data:`BRIEF_COLUMNS` (the training command names the config) and no notes."""
+    columns = BRIEF_COLUMNS if brief else COLUMNS
+    lines = ['| ' + ' | '.join(columns) + ' |', '|' + '---|' * len(columns)]
     for row in table['rows']:
-        not_trained = 'unfinished' if row['unfinished'] and not row['seeds'] else NOT_RUN
-        not_tested = 'not tested' if row['seeds'] else not_trained
-        speed = _figure(row['clips_per_s'], lambda v: f'{v:.0f}', NOT_RUN)
-        if any(not r['speed']['infer_only'] for r in row['runs'] if r['speed']):
-            speed += ' (not --infer-only)'
-        commands = '<br>'.join(f'`{c}`' for c in row['commands'] + [row['speed_command']])
-        if row['changed']:
-            commands += f'<br>(a run differed from the config in {", ".join(row["changed"])})'
-        lines.append('| ' + ' | '.join([
-            row['model'], f'`{row["config"]}`', ', '.join(str(s) for s in row['seeds']) or '-',
-            _figure(row['top1'], _percent, not_tested), _figure(row['mean_class'], _percent, not_tested),
-            _figure(row['train_seconds'], _minutes, not_trained), '; '.join(row['machines']) or not_trained,
-            f'{row["params"] / 1e6:.2f} M' if 'params' in row else '-',
-            f'{row["gflops"]:.2f}' if 'gflops' in row else '-', speed, commands]) + ' |')
-    if table['notes']:
+        cells = _cells(row)
+        lines.append('| ' + ' | '.join(cells[c] for c in columns) + ' |')
+    if table['notes'] and not brief:
         lines += [''] + [f'- {note}' for note in table['notes']]
-    return '\n'.join(lines) + '\n'
-
-
-def _brief_table(table: dict) -> str:
-    lines = ['| model | seeds | top-1 (%) | mean class acc. (%) | training | params | GFLOPs/clip | clips/s | command |',
-             '|' + '---|' * 9]
-    for row in table['rows']:
-        not_trained = 'unfinished' if row['unfinished'] and not row['seeds'] else NOT_RUN
-        not_tested = 'not tested' if row['seeds'] else not_trained
-        lines.append('| ' + ' | '.join([
-            row['model'], ', '.join(str(s) for s in row['seeds']) or '-',
-            _figure(row['top1'], _percent, not_tested), _figure(row['mean_class'], _percent, not_tested),
-            _figure(row['train_seconds'], _minutes, not_trained),
-            f'{row["params"] / 1e6:.2f} M' if 'params' in row else '-',
-            f'{row["gflops"]:.2f}' if 'gflops' in row else '-',
-            _figure(row['clips_per_s'], lambda v: f'{v:.0f}', NOT_RUN), f'`{row["commands"][0]}`']) + ' |')
     return '\n'.join(lines) + '\n'
