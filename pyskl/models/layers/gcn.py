@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from .builders import build_activation, build_norm
-from .fused import act_, add_, batch_norm, check_impl, conv_bn, from_channel_major, fused_norms, to_channel_major
+from .fused import _product, act_, add_, batch_norm, check_impl, conv_bn, from_channel_major, fused_norms, to_channel_major
 
 ADAPTIVE_MODES = (None, 'importance', 'offset', 'init')
 CONV_POSITIONS = ('pre', 'post')
@@ -121,8 +121,25 @@ class UnitGCN(nn.Module):
             x = x + res
         return self.act(x)
 
+    def aggregate_then_convolve(self, x: torch.Tensor) -> torch.Tensor:
+        """``sum_k aggregate_k(conv_k(x))`` of a channel-major ``x`` computed as
+        ``sum_k conv_k(aggregate_k(x))``: where the unit widens the channels, the narrower input is
+        aggregated (one batched product, the subsets side by side as the convolution reads them),
+        then one product over (subset, channel). The convolution's bias, which the aggregation
+        weights by each joint's in-degree, is added after. ``(C, N, T, V)`` -> ``(C', N, T, V)``."""
+        C, n, t, v = x.shape
+        k, c = self.num_subsets, self.out_channels
+        A = self.graph().to(x.dtype)
+        support = torch.matmul(x.reshape(1, C * n * t, v), A).view(k * C, n, t, v)
+        weight = self.conv.weight.view(k, c, C).transpose(0, 1).reshape(c, k * C)
+        y = _product(weight, support)
+        bias = torch.mm(self.conv.bias.view(k, c).t(), A.sum(1).to(self.conv.bias.dtype))  # C', V
+        return add_(y, bias.to(y.dtype).view(c, 1, 1, v))
+
     def forward_channel_major(self, x: torch.Tensor) -> torch.Tensor:
-        """The fast path on ``(C, N, T, V)`` (``conv_pos='pre'``; see ``fused.py``)."""
+        """The fast path on ``(C, N, T, V)`` (``conv_pos='pre'``; see ``fused.py``): convolve, then
+        aggregate the subsets' features, or aggregate first where the unit widens the channels
+        (``aggregate_then_convolve``: fewer channels to aggregate, no sum over subsets)."""
         _, n, t, v = x.shape
         k, c = self.num_subsets, self.out_channels
         res = None
@@ -130,9 +147,12 @@ class UnitGCN(nn.Module):
             res = conv_bn(x, [(self.down[0], self.down[1])], self.training)[0]
         elif self.down is not None:
             res = x
-        y = conv_bn(x, [(self.conv, None)], self.training)[0]  # K * C', N, T, V
-        # the subsets' aggregations as one batched product over (channel, sample, frame) rows
-        y = torch.matmul(y.view(k, c * n * t, v), self.graph().to(y.dtype)).sum(0)
+        if self.in_channels < c:
+            y = self.aggregate_then_convolve(x)
+        else:
+            y = conv_bn(x, [(self.conv, None)], self.training)[0]  # K * C', N, T, V
+            # the subsets' aggregations as one batched product over (channel, sample, frame) rows
+            y = torch.matmul(y.view(k, c * n * t, v), self.graph().to(y.dtype)).sum(0)
         y = batch_norm(y.view(c, n, t, v), self.bn, self.training)
         if res is not None:
             y = add_(y, res)
