@@ -22,8 +22,8 @@ from types import SimpleNamespace
 import torch
 from torch import nn
 
-from .fused import (act_, add_, batch_norm, check_impl, conv_bn, from_channel_major, fused_norms, to_channel_major,
-                    tracing)
+from .fused import (act_, add_, batch_norm, check_impl, conv_bn, from_channel_major, fused_norms, summed_aggregation,
+                    to_channel_major)
 from .init import init_convs_and_norms
 
 
@@ -39,46 +39,6 @@ def stacked_conv(convs) -> SimpleNamespace:
     return SimpleNamespace(weight=torch.cat([conv.weight for conv in convs]),
                            bias=torch.cat([conv.bias for conv in convs]),
                            in_channels=convs[0].in_channels, out_channels=sum(conv.out_channels for conv in convs))
-
-
-class SummedAggregation(torch.autograd.Function):
-    """``sum_k features[k] @ graphs[k]`` for ``features (K, B, T, V)`` and ``graphs (K, B, V, V)``:
-    every subset's per-(channel, sample) aggregation, summed over the subsets, ``(B, T, V)``.
-
-    Forward, the subsets accumulate into one output (baddbmm), with no K-fold tensor to sum;
-    backward, each subset's gradients are written into one tensor for all of them, where autograd
-    would make one per subset and concatenate them for the product that made ``features``.
-    """
-
-    @staticmethod
-    def forward(ctx, features, graphs):
-        ctx.save_for_backward(features, graphs)
-        out = torch.bmm(features[0], graphs[0])
-        for k in range(1, features.shape[0]):
-            out.baddbmm_(features[k], graphs[k])
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        features, graphs = ctx.saved_tensors
-        grad = grad.contiguous()
-        grad_features = grad_graphs = None
-        if ctx.needs_input_grad[0]:
-            grad_features = torch.empty_like(features)
-            for k in range(features.shape[0]):
-                torch.bmm(grad, graphs[k].transpose(1, 2), out=grad_features[k])
-        if ctx.needs_input_grad[1]:
-            grad_graphs = torch.empty_like(graphs)
-            for k in range(graphs.shape[0]):
-                torch.bmm(features[k].transpose(1, 2), grad, out=grad_graphs[k])
-        return grad_features, grad_graphs
-
-
-def summed_aggregation(features: torch.Tensor, graphs: torch.Tensor) -> torch.Tensor:
-    """``sum_k features[k] @ graphs[k]`` (see ``SummedAggregation``); plain ops while tracing."""
-    if tracing():
-        return sum(torch.bmm(f, g) for f, g in zip(features, graphs))
-    return SummedAggregation.apply(features, graphs)
 
 
 class CTRGC(nn.Module):

@@ -404,3 +404,43 @@ def temporal_max_pool(x: torch.Tensor, pool: nn.MaxPool2d) -> torch.Tensor:
         out = torch.maximum(out, padded[:, :, j:j + span:s])
     return out
 
+
+class SummedAggregation(torch.autograd.Function):
+    """``sum_k features[k] @ graphs[k]`` for ``features (K, B, T, V)`` and ``graphs (K, B, V, V)``:
+    every subset's aggregation, summed over the subsets, ``(B, T, V)``. CTR-GC aggregates each
+    (channel, sample) with its own graph (B of them); ST-GCN's unit all rows with one (B = 1).
+
+    Forward, the subsets accumulate into one output (baddbmm), with no K-fold tensor to sum;
+    backward, each subset's gradients are written into one tensor for all of them, where autograd
+    would make one per subset and concatenate them for the product that made ``features``.
+    """
+
+    @staticmethod
+    def forward(ctx, features, graphs):
+        ctx.save_for_backward(features, graphs)
+        out = torch.bmm(features[0], graphs[0])
+        for k in range(1, features.shape[0]):
+            out.baddbmm_(features[k], graphs[k])
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        features, graphs = ctx.saved_tensors
+        grad = grad.contiguous()
+        grad_features = grad_graphs = None
+        if ctx.needs_input_grad[0]:
+            grad_features = torch.empty_like(features)
+            for k in range(features.shape[0]):
+                torch.bmm(grad, graphs[k].transpose(1, 2), out=grad_features[k])
+        if ctx.needs_input_grad[1]:
+            grad_graphs = torch.empty_like(graphs)
+            for k in range(graphs.shape[0]):
+                torch.bmm(features[k].transpose(1, 2), grad, out=grad_graphs[k])
+        return grad_features, grad_graphs
+
+
+def summed_aggregation(features: torch.Tensor, graphs: torch.Tensor) -> torch.Tensor:
+    """``sum_k features[k] @ graphs[k]`` (see ``SummedAggregation``); plain ops while tracing."""
+    if tracing():
+        return sum(torch.bmm(f, g) for f, g in zip(features, graphs))
+    return SummedAggregation.apply(features, graphs)

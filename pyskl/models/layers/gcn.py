@@ -24,7 +24,8 @@ import torch
 from torch import nn
 
 from .builders import build_activation, build_norm
-from .fused import _product, act_, add_, batch_norm, check_impl, conv_bn, from_channel_major, fused_norms, to_channel_major
+from .fused import (_product, act_, add_, batch_norm, check_impl, conv_bn, from_channel_major, fused_norms,
+                    summed_aggregation, to_channel_major)
 
 ADAPTIVE_MODES = (None, 'importance', 'offset', 'init')
 CONV_POSITIONS = ('pre', 'post')
@@ -151,8 +152,8 @@ class UnitGCN(nn.Module):
             y = self.aggregate_then_convolve(x)
         else:
             y = conv_bn(x, [(self.conv, None)], self.training)[0]  # K * C', N, T, V
-            # the subsets' aggregations as one batched product over (channel, sample, frame) rows
-            y = torch.matmul(y.view(k, c * n * t, v), self.graph().to(y.dtype)).sum(0)
+            # each subset's aggregation one product over (channel, sample, frame) rows, summed as it goes
+            y = summed_aggregation(y.view(k, 1, c * n * t, v), self.graph().to(y.dtype)[:, None])
         y = batch_norm(y.view(c, n, t, v), self.bn, self.training)
         if res is not None:
             y = add_(y, res)
