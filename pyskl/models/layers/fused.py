@@ -3,7 +3,7 @@
 Why channel-major: every 1x1 convolution of the block becomes one matrix product
 ``W (C_out, C_in) @ x (C_in, N*T*V)`` over the whole batch, which measured 2-3x faster (forward
 plus backward) than ``conv2d`` on ``(N, C, T, V)`` on CPU (oneDNN reorders its input and runs the
-weight gradient as N small products; ``_product`` says which kernel computes the product). The
+weight gradient as N small products; ``product`` says which kernel computes the product). The
 channel slices that DG-GCN and DG-TCN split their outputs into are contiguous blocks, BatchNorm
 is one reduction per row, and the graph aggregation batches over ``(channel, sample)`` with no
 transpose. ``to_channel_major``/``from_channel_major`` convert at the backbone's ends. The fast
@@ -113,7 +113,7 @@ CPU_PRODUCTS = ('mm', 'conv')
 CPU_PRODUCT = default_cpu_product()
 
 
-def _product(weight: torch.Tensor, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+def product(weight: torch.Tensor, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
     """``weight (C_out, C_in) @ x (C_in, N, T, V) [+ bias]``, shaped ``(C_out, N, T, V)``.
 
     On CPU in full precision, with ``CPU_PRODUCT == 'conv'`` (not Intel): a 1x1 ``conv2d`` of ``x``
@@ -155,9 +155,9 @@ def conv_bn(x: torch.Tensor, parts, training: bool, stride: int = 1) -> list[tor
     if with_norm and training:
         # a bias before a training-mode BatchNorm only moves the batch mean, which the norm
         # subtracts: the product runs without it (no pass to add it), the running mean gets it
-        y = batch_norm_train(_product(weight, x), [bn for _, bn in parts], conv_bias=bias)
+        y = batch_norm_train(product(weight, x), [bn for _, bn in parts], conv_bias=bias)
     else:
-        y = _product(weight, x, bias)
+        y = product(weight, x, bias)
     return list(y.split([conv.out_channels for conv, _ in parts])) if len(parts) > 1 else [y]
 
 

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from .builders import build_activation, build_norm
-from .fused import (_product, act_, add_, batch_norm, check_impl, conv_bn, from_channel_major, fused_norms,
+from .fused import (act_, add_, batch_norm, check_impl, conv_bn, from_channel_major, fused_norms, product,
                     summed_aggregation, to_channel_major)
 
 ADAPTIVE_MODES = (None, 'importance', 'offset', 'init')
@@ -133,7 +133,7 @@ class UnitGCN(nn.Module):
         A = self.graph().to(x.dtype)
         support = torch.matmul(x.reshape(1, C * n * t, v), A).view(k * C, n, t, v)
         weight = self.conv.weight.view(k, c, C).transpose(0, 1).reshape(c, k * C)
-        y = _product(weight, support)
+        y = product(weight, support)
         bias = torch.mm(self.conv.bias.view(k, c).t(), A.sum(1).to(self.conv.bias.dtype))  # C', V
         return add_(y, bias.to(y.dtype).view(c, 1, 1, v))
 
