@@ -134,7 +134,7 @@ class UnitGCN(nn.Module):
         support = torch.matmul(x.reshape(1, C * n * t, v), A).view(k * C, n, t, v)
         weight = self.conv.weight.view(k, c, C).transpose(0, 1).reshape(c, k * C)
         y = product(weight, support)
-        bias = torch.mm(self.conv.bias.view(k, c).t(), A.sum(1).to(self.conv.bias.dtype))  # C', V
+        bias = self.conv.bias.view(k, c).t().to(A.dtype) @ A.sum(1)  # C', V
         return add_(y, bias.to(y.dtype).view(c, 1, 1, v))
 
     def forward_channel_major(self, x: torch.Tensor) -> torch.Tensor:
